@@ -1,0 +1,1 @@
+"""Helpers that set up what the Pulumi program needs: toolchain, images, cluster."""
