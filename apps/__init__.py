@@ -1,0 +1,1 @@
+"""Our news-tracker applications and the references of the images that run them."""
