@@ -1,0 +1,1 @@
+"""Container images built offline: Debian rootfs, layers and docker-archive files."""
