@@ -1,0 +1,100 @@
+"""The news-tracker program: stack config -> typed settings -> the three pod components ->
+stack outputs that the invoke tasks and users read (pod names, IPs, namespace, ports)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi.runtime.config import CONFIG, get_config_env
+
+from components import (
+    ActiveMQBroker, ActiveMQBrokerArgs, Credentials, FileSource, NewsApi, NewsApiArgs,
+    NewsApiSource, NewsJob, NewsJobArgs,
+)
+from components.pod import PART_OF_LABEL
+from components.validation import ConfigError, check_name
+from settings import PROJECT, Settings, from_config
+
+PROGRAM_DIR = Path(__file__).resolve().parent
+
+
+def render_options(settings: Settings) -> pulumi.ResourceOptions | None:
+    """With `renderDirectory` set, a provider that writes YAML there instead of applying it."""
+    if settings.render_directory is None:
+        return None
+    provider = k8s.Provider("render", render_yaml_to_directory=str(PROGRAM_DIR / settings.render_directory))
+    return pulumi.ResourceOptions(provider=provider)
+
+
+def job_source(settings: Settings, config: pulumi.Config) -> FileSource | NewsApiSource:
+    if settings.job.source == "newsapi":
+        return NewsApiSource(settings.job.newsapi_url, settings.job.query,
+                             config.get_secret("newsapiKey"))
+    path = PROGRAM_DIR / settings.job.articles_file
+    if not path.is_file():
+        raise ConfigError(f"{PROJECT}:job.articlesFile: {settings.job.articles_file!r} is not a file "
+                          f"(looked for {path})")
+    return FileSource(path.read_text())
+
+
+def main() -> None:
+    settings = from_config({**get_config_env(), **CONFIG.get()})
+    check_name(f"{PROJECT}:namespace", settings.namespace)
+    config = pulumi.Config(PROJECT)
+    opts = render_options(settings)
+    rendering = opts is not None
+
+    namespace = k8s.core.v1.Namespace(
+        "namespace",
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=settings.namespace, labels={
+            "pod-security.kubernetes.io/enforce": "restricted",
+            "pod-security.kubernetes.io/warn": "restricted",
+            "pod-security.kubernetes.io/audit": "restricted",
+            PART_OF_LABEL[0]: PART_OF_LABEL[1],
+        }),
+        opts=opts)
+    in_namespace = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace]))
+
+    broker = ActiveMQBroker("activemq", ActiveMQBrokerArgs(
+        namespace=settings.namespace,
+        environment=settings.environment,
+        # Rendered manifests reference the Secret by name and never carry its value.
+        credentials=None if rendering else Credentials(settings.broker.user,
+                                                       config.require_secret("brokerPassword")),
+        image=settings.broker.image,
+        grace_period=settings.broker.grace_period_seconds,
+        persistence_size=settings.broker.persistence.size if settings.broker.persistence.enabled else None,
+        storage_class=settings.broker.persistence.storage_class,
+        log_sidecar=settings.broker.log_sidecar,
+    ), in_namespace)
+    after_broker = pulumi.ResourceOptions.merge(in_namespace, pulumi.ResourceOptions(depends_on=[broker]))
+    job = NewsJob("news-job", NewsJobArgs(
+        namespace=settings.namespace,
+        environment=settings.environment,
+        broker=broker.client,
+        source=job_source(settings, config),
+        interval_seconds=settings.job.interval_seconds,
+        image=settings.job.image,
+        grace_period=settings.job.grace_period_seconds,
+    ), after_broker)
+    api = NewsApi("news-api", NewsApiArgs(
+        namespace=settings.namespace,
+        environment=settings.environment,
+        broker=broker.client,
+        max_articles=settings.api.max_articles,
+        image=settings.api.image,
+        port=settings.api.port,
+        grace_period=settings.api.grace_period_seconds,
+    ), after_broker)
+
+    pulumi.export("namespace", namespace.metadata.name)
+    pulumi.export("brokerService", {"name": broker.client.host, "ports": broker.ports})
+    pulumi.export("pods", {
+        role: {"name": component.pod_name, "ip": component.pod_ip,
+               "containers": component.container_names, "ports": component.ports}
+        for role, component in (("broker", broker), ("job", job), ("api", api))
+    })
+
+
+main()

@@ -1,0 +1,173 @@
+"""ActiveMQBroker: the post's `activemq-pod`, plus what the post lacked around it.
+
+The post's job pointed at a host `activemq` that nothing provided, and a pod's IP changes each
+time the pod is recreated; so the broker also owns the ClusterIP Service `activemq` that the job
+and the api use. Its credentials live in a Secret made from a Pulumi secret, and its data
+directory can sit on a PersistentVolumeClaim so queued articles survive a new broker pod.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from apps.images import IMAGES
+from components.pod import (
+    Container, Mount, PodSettings, Port, Probe, Resources, SecretEnv, labels, pod, selector,
+)
+
+#: Where the broker image keeps its message store and its log file (tools/images builds it so).
+DATA_DIR = "/opt/activemq/data"
+LOG_DIR = "/var/log/activemq"
+LOG_FILE = f"{LOG_DIR}/activemq.log"
+
+CONSOLE = Port("console", 8161)
+OPENWIRE = Port("openwire", 61616)
+STOMP = Port("stomp", 61613)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Broker login; the password is a Pulumi secret and only ever reaches a Secret."""
+    username: pulumi.Input[str]
+    password: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class BrokerClient:
+    """How a client pod reaches the broker: the Service name and the credentials Secret."""
+    host: str
+    stomp_port: int
+    secret_name: str
+    queue: str = "news-queue"
+
+    def env(self) -> dict[str, str]:
+        return {"ACTIVEMQ_HOST": self.host, "ACTIVEMQ_STOMP_PORT": str(self.stomp_port),
+                "ACTIVEMQ_QUEUE": self.queue}
+
+    def secret_env(self) -> dict[str, SecretEnv]:
+        return {"ACTIVEMQ_USER": SecretEnv(self.secret_name, "username"),
+                "ACTIVEMQ_PASSWORD": SecretEnv(self.secret_name, "password")}
+
+
+@dataclass(frozen=True)
+class ActiveMQBrokerArgs:
+    namespace: pulumi.Input[str]
+    environment: str
+    #: None: the Secret is managed outside this program (rendered manifests reference it by name).
+    credentials: Credentials | None
+    image: str = IMAGES["activemq"]
+    pod_name: str = "activemq-pod"
+    container_name: str = "activemq"
+    service_name: str = "activemq"
+    secret_name: str = "activemq-credentials"
+    grace_period: int = 30
+    persistence_size: str | None = None
+    storage_class: str | None = None
+    log_sidecar: bool = False
+    sidecars: Sequence[Container] = ()
+    resources: Resources = field(default_factory=lambda: Resources(
+        cpu_request="100m", memory_request="384Mi", memory_limit="768Mi"))
+
+
+class ActiveMQBroker(pulumi.ComponentResource):
+    """The broker pod, its Service, its credentials Secret and (optionally) its data claim."""
+
+    pod_name: pulumi.Output[str]
+    pod_ip: pulumi.Output[str]
+    container_names: list[str]
+    ports: dict[str, int]
+    client: BrokerClient
+
+    def __init__(self, name: str, args: ActiveMQBrokerArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("news-tracker:pods:ActiveMQBroker", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        pod_labels = labels("be-activemq", "activemq", "broker", args.environment, name)
+        self.client = BrokerClient(args.service_name, STOMP.number, args.secret_name)
+
+        if args.credentials is not None:
+            k8s.core.v1.Secret(
+                f"{name}-credentials",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=args.secret_name, namespace=args.namespace,
+                                                    labels=pod_labels),
+                type="Opaque",
+                string_data={"username": args.credentials.username,
+                             "password": args.credentials.password},
+                opts=child)
+
+        volumes = [k8s.core.v1.VolumeArgs(name="logs", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())]
+        mounts = [Mount("logs", LOG_DIR)]
+        if args.persistence_size:
+            claim = k8s.core.v1.PersistentVolumeClaim(
+                f"{name}-data",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name="activemq-data", namespace=args.namespace, labels=pod_labels,
+                    # A WaitForFirstConsumer class binds the claim only once the pod is scheduled,
+                    # and the pod is created after the claim: awaiting "Bound" would deadlock.
+                    annotations={"pulumi.com/skipAwait": "true"}),
+                spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
+                    access_modes=["ReadWriteOnce"],
+                    storage_class_name=args.storage_class,
+                    resources=k8s.core.v1.VolumeResourceRequirementsArgs(
+                        requests={"storage": args.persistence_size})),
+                opts=child,
+            )
+            volumes.append(k8s.core.v1.VolumeArgs(
+                name="data", persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
+                    claim_name=claim.metadata.name)))
+            mounts.append(Mount("data", DATA_DIR))
+
+        broker = Container(
+            name=args.container_name,
+            image=args.image,
+            resources=args.resources,
+            ports=(CONSOLE, OPENWIRE, STOMP),
+            secret_env=self.client.secret_env(),
+            mounts=tuple(mounts),
+            readiness=Probe(STOMP.number, initial_delay=5, period=3),
+            liveness=Probe(OPENWIRE.number, initial_delay=60, period=10),
+        )
+        sidecars = list(args.sidecars)
+        if args.log_sidecar:
+            sidecars.insert(0, log_tail_sidecar(args.image))
+
+        self._pod = pod(
+            f"{name}-pod",
+            PodSettings(name=args.pod_name, namespace=args.namespace, labels=pod_labels,
+                        grace_period=args.grace_period, volumes=tuple(volumes)),
+            [broker, *sidecars],
+            child,
+        )
+        k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.service_name, namespace=args.namespace,
+                                                labels=pod_labels),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type="ClusterIP",
+                selector=selector(pod_labels),
+                ports=[k8s.core.v1.ServicePortArgs(name=p.name, port=p.number, target_port=p.name)
+                       for p in (STOMP, OPENWIRE, CONSOLE)]),
+            opts=child)
+
+        self.pod_name = self._pod.metadata.name
+        self.pod_ip = self._pod.status.pod_ip
+        self.container_names = [args.container_name, *(c.name for c in sidecars)]
+        self.ports = {p.name: p.number for p in (CONSOLE, OPENWIRE, STOMP)}
+        self.register_outputs({"pod_name": self.pod_name, "pod_ip": self.pod_ip,
+                               "container_names": self.container_names, "ports": self.ports,
+                               "service_name": args.service_name})
+
+
+def log_tail_sidecar(image: str) -> Container:
+    """Streams the broker's log file from the shared emptyDir to this container's stdout, so
+    `kubectl logs activemq-pod -c broker-log` shows it (the post's multi-container pattern)."""
+    return Container(
+        name="broker-log",
+        image=image,
+        resources=Resources(cpu_request="5m", memory_request="16Mi", memory_limit="64Mi"),
+        command=("tail", "-n", "+1", "-F", LOG_FILE),
+        mounts=(Mount("logs", LOG_DIR, read_only=True),),
+    )

@@ -1,0 +1,70 @@
+"""NewsApi: the post's `newsapi-pod`, serving `GET /news/getAll` on 8080.
+
+The post's api needed a MongoDB that the post never deployed; ours keeps the articles it
+consumes from the broker's queue in memory, and reports ready only once it is subscribed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+
+from apps.images import IMAGES
+from components.activemq import BrokerClient
+from components.pod import Container, PodSettings, Port, Probe, Resources, labels, pod
+
+HTTP = Port("http", 8080)
+
+
+@dataclass(frozen=True)
+class NewsApiArgs:
+    namespace: pulumi.Input[str]
+    environment: str
+    broker: BrokerClient
+    max_articles: int = 1000
+    image: str = IMAGES["news-api"]
+    pod_name: str = "newsapi-pod"
+    container_name: str = "newsapi"
+    port: int = HTTP.number
+    grace_period: int = 10
+    sidecars: tuple[Container, ...] = ()
+    resources: Resources = field(default_factory=lambda: Resources(
+        cpu_request="20m", memory_request="48Mi", memory_limit="192Mi"))
+
+
+class NewsApi(pulumi.ComponentResource):
+    """The api pod."""
+
+    pod_name: pulumi.Output[str]
+    pod_ip: pulumi.Output[str]
+    container_names: list[str]
+    ports: dict[str, int]
+
+    def __init__(self, name: str, args: NewsApiArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("news-tracker:pods:NewsApi", name, None, opts)
+        pod_labels = labels("be-api", "news-api", "api", args.environment, name)
+        api = Container(
+            name=args.container_name,
+            image=args.image,
+            resources=args.resources,
+            ports=(Port(HTTP.name, args.port),),
+            env={**args.broker.env(), "NEWS_API_PORT": str(args.port),
+                 "NEWS_API_MAX_ARTICLES": str(args.max_articles)},
+            secret_env=args.broker.secret_env(),
+            readiness=Probe(args.port, http_path="/readyz", period=3),
+            liveness=Probe(args.port, http_path="/healthz", initial_delay=10, period=10),
+        )
+        self._pod = pod(
+            f"{name}-pod",
+            PodSettings(name=args.pod_name, namespace=args.namespace, labels=pod_labels,
+                        grace_period=args.grace_period),
+            [api, *args.sidecars],
+            pulumi.ResourceOptions(parent=self),
+        )
+        self.pod_name = self._pod.metadata.name
+        self.pod_ip = self._pod.status.pod_ip
+        self.container_names = [args.container_name, *(c.name for c in args.sidecars)]
+        self.ports = {HTTP.name: args.port}
+        self.register_outputs({"pod_name": self.pod_name, "pod_ip": self.pod_ip,
+                               "container_names": self.container_names, "ports": self.ports})

@@ -1,0 +1,192 @@
+"""Shared pod building blocks: typed container descriptions, the project's labels, the
+restricted security defaults, and one function that turns them into a validated Pod.
+
+The three components differ in what runs, not in how a pod is put together; that "how" lives
+here once.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.validation import (
+    ConfigError, check_grace_period, check_image, check_name, check_port, check_unique_ports,
+)
+
+PROJECT = "news-tracker"
+#: Every object the project makes carries this label; `invoke down` is checked against it.
+PART_OF_LABEL = ("app.kubernetes.io/part-of", PROJECT)
+
+
+@dataclass(frozen=True)
+class Port:
+    name: str
+    number: int
+
+
+@dataclass(frozen=True)
+class SecretEnv:
+    """An environment variable read from a key of a Secret, never a literal."""
+    secret: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Mount:
+    volume: str
+    path: str
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One of: an HTTP GET (path and port) or a TCP connect (port)."""
+    port: int
+    http_path: str | None = None
+    initial_delay: int = 0
+    period: int = 5
+    failure_threshold: int = 3
+
+    def to_k8s(self) -> k8s.core.v1.ProbeArgs:
+        action = (dict(http_get=k8s.core.v1.HTTPGetActionArgs(path=self.http_path, port=self.port))
+                  if self.http_path else
+                  dict(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port=self.port)))
+        return k8s.core.v1.ProbeArgs(initial_delay_seconds=self.initial_delay,
+                                     period_seconds=self.period,
+                                     failure_threshold=self.failure_threshold, **action)
+
+
+@dataclass(frozen=True)
+class Resources:
+    cpu_request: str
+    memory_request: str
+    memory_limit: str
+    cpu_limit: str | None = None
+
+    def to_k8s(self) -> k8s.core.v1.ResourceRequirementsArgs:
+        limits = {"memory": self.memory_limit}
+        if self.cpu_limit:
+            limits["cpu"] = self.cpu_limit
+        return k8s.core.v1.ResourceRequirementsArgs(
+            requests={"cpu": self.cpu_request, "memory": self.memory_request}, limits=limits)
+
+
+@dataclass(frozen=True)
+class Container:
+    """What runs in one container of a pod. Sidecars are Containers too."""
+    name: str
+    image: str
+    resources: Resources
+    ports: Sequence[Port] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+    secret_env: Mapping[str, SecretEnv] = field(default_factory=dict)
+    command: Sequence[str] = ()
+    mounts: Sequence[Mount] = ()
+    readiness: Probe | None = None
+    liveness: Probe | None = None
+
+    def validate(self, pod: str) -> None:
+        where = f"pod {pod!r} container {self.name!r}"
+        check_name(f"pod {pod!r}: container name", self.name)
+        check_image(f"{where}: image", self.image)
+        for port in self.ports:
+            check_port(f"{where}: port {port.name!r}", port.number)
+
+    def to_k8s(self) -> k8s.core.v1.ContainerArgs:
+        env = [k8s.core.v1.EnvVarArgs(name=name, value=value) for name, value in self.env.items()]
+        env += [k8s.core.v1.EnvVarArgs(
+                    name=name, value_from=k8s.core.v1.EnvVarSourceArgs(
+                        secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=ref.secret, key=ref.key)))
+                for name, ref in self.secret_env.items()]
+        return k8s.core.v1.ContainerArgs(
+            name=self.name,
+            image=self.image,
+            image_pull_policy="IfNotPresent",
+            command=list(self.command) or None,
+            ports=[k8s.core.v1.ContainerPortArgs(name=p.name, container_port=p.number, protocol="TCP")
+                   for p in self.ports] or None,
+            env=env or None,
+            resources=self.resources.to_k8s(),
+            volume_mounts=[k8s.core.v1.VolumeMountArgs(name=m.volume, mount_path=m.path,
+                                                       read_only=m.read_only or None)
+                           for m in self.mounts] or None,
+            readiness_probe=self.readiness.to_k8s() if self.readiness else None,
+            liveness_probe=self.liveness.to_k8s() if self.liveness else None,
+            security_context=k8s.core.v1.SecurityContextArgs(
+                allow_privilege_escalation=False,
+                capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class PodSettings:
+    """What the pod around the containers needs: identity, lifecycle and volumes."""
+    name: str
+    namespace: pulumi.Input[str]
+    labels: Mapping[str, str]
+    grace_period: int
+    restart_policy: str = "Always"
+    run_as_user: int = 10001
+    volumes: Sequence[k8s.core.v1.VolumeArgs] = ()
+
+
+def labels(app: str, name: str, component: str, environment: str, instance: str) -> dict[str, str]:
+    """The post's labels (app, part-of, env) plus the recommended app.kubernetes.io set."""
+    return {
+        "app": app,
+        "part-of": "backend",
+        "env": environment,
+        "app.kubernetes.io/name": name,
+        "app.kubernetes.io/instance": instance,
+        "app.kubernetes.io/component": component,
+        PART_OF_LABEL[0]: PART_OF_LABEL[1],
+        "app.kubernetes.io/managed-by": "pulumi",
+    }
+
+
+def selector(pod_labels: Mapping[str, str]) -> dict[str, str]:
+    """The labels that pick exactly one component's pod."""
+    return {key: pod_labels[key] for key in ("app.kubernetes.io/name", "app.kubernetes.io/instance")}
+
+
+def validate_pod(pod: str, containers: Sequence[Container], grace_period: int) -> None:
+    check_name("pod name", pod)
+    check_grace_period(f"pod {pod!r}: terminationGracePeriodSeconds", grace_period)
+    names = [c.name for c in containers]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate:
+        raise ConfigError(f"pod {pod!r}: container name {duplicate!r} is used twice")
+    for container in containers:
+        container.validate(pod)
+    check_unique_ports(pod, ((c.name, p.number) for c in containers for p in c.ports))
+
+
+def pod(resource_name: str, settings: PodSettings, containers: Sequence[Container],
+        opts: pulumi.ResourceOptions) -> k8s.core.v1.Pod:
+    """A validated Pod under the `restricted` Pod Security Standard."""
+    validate_pod(settings.name, containers, settings.grace_period)
+    return k8s.core.v1.Pod(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=settings.name, namespace=settings.namespace,
+                                            labels=dict(settings.labels)),
+        spec=k8s.core.v1.PodSpecArgs(
+            containers=[c.to_k8s() for c in containers],
+            restart_policy=settings.restart_policy,
+            termination_grace_period_seconds=settings.grace_period,
+            automount_service_account_token=False,
+            enable_service_links=False,
+            security_context=k8s.core.v1.PodSecurityContextArgs(
+                run_as_non_root=True,
+                run_as_user=settings.run_as_user,
+                run_as_group=settings.run_as_user,
+                fs_group=settings.run_as_user,
+                seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+            ),
+            volumes=list(settings.volumes) or None,
+        ),
+        opts=opts,
+    )

@@ -1,0 +1,142 @@
+"""Typed stack settings: the stack config of `news-tracker:*` keys read once into one tree of
+frozen dataclasses, checked once, with errors that name the key and the value.
+
+Config keys are the camelCase spelling of the field names (`intervalSeconds`); a key that is
+not a field is an error (with the closest known key), so a typo never silently falls back to a
+default.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from apps.images import IMAGES
+from components.validation import ConfigError, check_grace_period, check_port
+
+PROJECT = "news-tracker"
+#: Stack config keys that must hold Pulumi secrets; the stack seam generates missing ones.
+GENERATED_SECRETS = ("brokerPassword",)
+
+
+@dataclass(frozen=True)
+class Persistence:
+    enabled: bool = False
+    size: str = "256Mi"
+    storage_class: str | None = None
+
+
+@dataclass(frozen=True)
+class BrokerSettings:
+    image: str = IMAGES["activemq"]
+    user: str = "newsadmin"
+    persistence: Persistence = field(default_factory=Persistence)
+    log_sidecar: bool = True
+    grace_period_seconds: int = 30
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    image: str = IMAGES["news-job"]
+    source: Literal["file", "newsapi"] = "file"
+    #: A NewsAPI-shaped JSON file, relative to the project directory.
+    articles_file: str = "apps/news_job/sample-articles.json"
+    newsapi_url: str = "https://newsapi.org/v2/everything"
+    query: str = "technology"
+    interval_seconds: int = 30
+    grace_period_seconds: int = 10
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    image: str = IMAGES["news-api"]
+    port: int = 8080
+    max_articles: int = 1000
+    grace_period_seconds: int = 10
+
+
+@dataclass(frozen=True)
+class Settings:
+    namespace: str = "develop"
+    environment: str = "dev"
+    broker: BrokerSettings = field(default_factory=BrokerSettings)
+    job: JobSettings = field(default_factory=JobSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
+    #: Write manifests to this directory (relative to the project) instead of applying them.
+    render_directory: str | None = None
+
+
+#: Secret keys are read by the program with require_secret/get_secret, never as plain values.
+SECRET_KEYS = frozenset({"brokerPassword", "newsapiKey"})
+
+
+def config_key(field_name: str) -> str:
+    head, *rest = field_name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def parse(cls: type, raw: Any, where: str) -> Any:
+    """Build dataclass `cls` from a config mapping, rejecting unknown keys and wrong types."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expected an object, got {raw!r}")
+    fields = {config_key(f.name): f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in fields:
+            close = difflib.get_close_matches(key, list(fields), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(sorted(fields))}"
+            raise ConfigError(f"{where}.{key}: unknown config key{hint}")
+        f = fields[key]
+        values[f.name] = _coerce(hints[f.name], value, f"{where}.{key}")
+    return cls(**values)
+
+
+def _coerce(hint: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        return parse(hint, value, where)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        return _coerce(next(o for o in options if o is not type(None)), value, where)
+    if origin is Literal:
+        if value not in typing.get_args(hint):
+            raise ConfigError(f"{where}: {value!r} is not one of {', '.join(map(repr, typing.get_args(hint)))}")
+        return value
+    expected = {bool: bool, int: int, str: str}[hint]
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise ConfigError(f"{where}: expected {expected.__name__}, got {value!r}")
+    return value
+
+
+def from_config(config: dict[str, Any]) -> Settings:
+    """Settings from the engine's config map (`news-tracker:key` -> JSON or plain string)."""
+    raw: dict[str, Any] = {}
+    for full_key, text in config.items():
+        namespace, _, key = full_key.partition(":")
+        if namespace != PROJECT or key in SECRET_KEYS:
+            continue
+        try:
+            raw[key] = json.loads(text) if isinstance(text, str) else text
+        except json.JSONDecodeError:
+            raw[key] = text
+    settings = parse(Settings, raw, PROJECT)
+    _check_ranges(settings)
+    return settings
+
+
+def _check_ranges(settings: Settings) -> None:
+    for section in ("broker", "job", "api"):
+        check_grace_period(f"{PROJECT}:{section}.gracePeriodSeconds",
+                           getattr(settings, section).grace_period_seconds)
+    check_port(f"{PROJECT}:api.port", settings.api.port)
+    if settings.job.interval_seconds < 0:
+        raise ConfigError(f"{PROJECT}:job.intervalSeconds: {settings.job.interval_seconds} must be >= 0")
+    if settings.api.max_articles < 1:
+        raise ConfigError(f"{PROJECT}:api.maxArticles: {settings.api.max_articles} must be >= 1")

@@ -1,0 +1,83 @@
+"""Run the real Pulumi program (__main__.py) against Pulumi's mock monitor and record what it
+registers: type, name, parent URN and the camelCase inputs the provider would receive."""
+from __future__ import annotations
+
+import json
+import runpy
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.runtime.mocks import MockMonitor
+
+from tools.paths import REPO
+
+PROJECT = "news-tracker"
+
+
+@dataclass(frozen=True)
+class Registered:
+    type: str
+    name: str
+    urn: str
+    inputs: dict[str, Any]
+
+    @property
+    def parent_type(self) -> str:
+        """The type of the resource this one is parented to (from its URN's type chain)."""
+        chain = self.urn.split("::")[2].split("$")
+        return chain[-2] if len(chain) > 1 else "pulumi:pulumi:Stack"
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    """Echo inputs back as state; give Pods an IP, as the provider returns a live pod's status."""
+
+    def __init__(self) -> None:
+        self.pod_count = 0
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        state = dict(args.inputs)
+        if args.typ == "kubernetes:core/v1:Pod":
+            self.pod_count += 1
+            state["status"] = {"podIP": f"10.244.0.{10 + self.pod_count}"}
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        return {}
+
+
+@dataclass
+class ProgramRun:
+    resources: list[Registered]
+    outputs: dict[str, Any]
+
+    def one(self, type_: str, name: str) -> Registered:
+        matches = [r for r in self.resources if r.type == type_ and r.name == name]
+        assert len(matches) == 1, f"expected one {type_} {name!r}, got {len(matches)}"
+        return matches[0]
+
+    def of_type(self, type_: str) -> list[Registered]:
+        return [r for r in self.resources if r.type == type_]
+
+
+def run_program(config: dict[str, Any], stack: str = "unit") -> ProgramRun:
+    """Run __main__.py with `config` (keys without the project prefix; secrets as plain values)."""
+    monitor = MockMonitor(_Mocks())
+    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(
+        {f"{PROJECT}:{key}": value if isinstance(value, str) else json.dumps(value)
+         for key, value in config.items()},
+        secret_keys=[f"{PROJECT}:brokerPassword", f"{PROJECT}:newsapiKey"])
+    outputs: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def program() -> pulumi.Output[Any]:
+        runpy.run_path(str(REPO / "__main__.py"), run_name="__main__")
+        stack_outputs = pulumi.runtime.get_root_resource().outputs  # type: ignore[union-attr]
+        return pulumi.Output.from_input(stack_outputs).apply(outputs.update)
+
+    program()
+    resources = [Registered(urn.split("::")[2].split("$")[-1], urn.rsplit("::", 1)[1], urn,
+                            reg.state if isinstance(reg.state, dict) else {})
+                 for urn, reg in monitor.resources.items()]
+    return ProgramRun(resources, outputs)
