@@ -79,10 +79,13 @@ def config_key(field_name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def parse(cls: type, raw: Any, where: str) -> Any:
-    """Build dataclass `cls` from a config mapping, rejecting unknown keys and wrong types."""
+def parse(cls: type, raw: Any, prefix: str) -> Any:
+    """Build dataclass `cls` from a config mapping, rejecting unknown keys and wrong types.
+
+    `prefix` is the config path so far, ending in ':' or '.' (`news-tracker:job.`).
+    """
     if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: expected an object, got {raw!r}")
+        raise ConfigError(f"{prefix[:-1]}: expected an object, got {raw!r}")
     fields = {config_key(f.name): f for f in dataclasses.fields(cls)}
     hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
@@ -90,16 +93,16 @@ def parse(cls: type, raw: Any, where: str) -> Any:
         if key not in fields:
             close = difflib.get_close_matches(key, list(fields), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(sorted(fields))}"
-            raise ConfigError(f"{where}.{key}: unknown config key{hint}")
+            raise ConfigError(f"{prefix}{key}: unknown config key{hint}")
         f = fields[key]
-        values[f.name] = _coerce(hints[f.name], value, f"{where}.{key}")
+        values[f.name] = _coerce(hints[f.name], value, f"{prefix}{key}")
     return cls(**values)
 
 
 def _coerce(hint: Any, value: Any, where: str) -> Any:
     origin = typing.get_origin(hint)
     if dataclasses.is_dataclass(hint):
-        return parse(hint, value, where)
+        return parse(hint, value, f"{where}.")
     if origin in (typing.Union, types.UnionType):
         options = typing.get_args(hint)
         if value is None and type(None) in options:
@@ -126,7 +129,7 @@ def from_config(config: dict[str, Any]) -> Settings:
             raw[key] = json.loads(text) if isinstance(text, str) else text
         except json.JSONDecodeError:
             raw[key] = text
-    settings = parse(Settings, raw, PROJECT)
+    settings = parse(Settings, raw, f"{PROJECT}:")
     _check_ranges(settings)
     return settings
 

@@ -1,0 +1,126 @@
+"""Every validation error, with its text: bad input fails the preview before anything is applied."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.pod import Container, Port, Resources, validate_pod
+from components.validation import ConfigError
+from tests.unit.program_under_mocks import run_program
+
+SMALL = Resources(cpu_request="1m", memory_request="1Mi", memory_limit="2Mi")
+
+
+def container(name: str, *ports: int, image: str = "localhost/x:1") -> Container:
+    return Container(name=name, image=image, resources=SMALL,
+                     ports=tuple(Port(f"p{n}", n) for n in ports))
+
+
+def config_error(config: dict[str, Any]) -> str:
+    with pytest.raises(ConfigError) as raised:
+        run_program({"brokerPassword": "x", **config})
+    return str(raised.value)
+
+
+def test_two_containers_declaring_one_port_are_both_named() -> None:
+    with pytest.raises(ConfigError) as raised:
+        validate_pod("newsapi-pod", [container("newsapi", 8080), container("proxy", 9090, 8080)], 10)
+    assert str(raised.value) == (
+        "pod 'newsapi-pod': port 8080 is declared more than once (containers 'newsapi' and "
+        "'proxy' both declare it); containers in one pod share the pod's IP and port space")
+
+
+def test_one_container_declaring_a_port_twice() -> None:
+    with pytest.raises(ConfigError, match=r"port 61613 is declared more than once \(container "
+                                          r"'activemq' declares it twice\)"):
+        validate_pod("activemq-pod", [container("activemq", 61613, 61613)], 10)
+
+
+def test_duplicate_container_names() -> None:
+    with pytest.raises(ConfigError, match="pod 'p': container name 'a' is used twice"):
+        validate_pod("p", [container("a"), container("a")], 10)
+
+
+@pytest.mark.parametrize("port", [0, 65536, -1])
+def test_container_port_out_of_range(port: int) -> None:
+    with pytest.raises(ConfigError, match=rf"pod 'p' container 'c': port 'p{port}': port {port} "
+                                          r"is out of range \(1-65535\)"):
+        validate_pod("p", [container("c", port)], 10)
+
+
+def test_negative_grace_period_in_a_pod() -> None:
+    with pytest.raises(ConfigError, match=r"pod 'p': terminationGracePeriodSeconds: grace period -5 "
+                                          r"must be a whole number of seconds >= 0"):
+        validate_pod("p", [container("c")], -5)
+
+
+@pytest.mark.parametrize(("image", "message"), [
+    ("", "the image reference is empty"),
+    ("   ", "the image reference is empty"),
+    ("Bad Image!!", "'Bad Image!!' is not a valid image reference"),
+    ("localhost/UPPER/case:1", "'localhost/UPPER/case:1' is not a valid image reference"),
+    ("busybox", "'busybox' is not pinned; give a version tag (not 'latest') or a sha256 digest"),
+    ("erhancetin/activemq:latest", "'erhancetin/activemq:latest' is not pinned"),
+])
+def test_bad_image_references(image: str, message: str) -> None:
+    assert message in config_error({"broker": {"image": image}})
+    assert "pod 'activemq-pod' container 'activemq': image: " in config_error({"broker": {"image": image}})
+
+
+@pytest.mark.parametrize("image", ["localhost/news-tracker/news-api:0.1.0", "registry:5000/a/b:1.2",
+                                   "busybox@sha256:" + "a" * 64])
+def test_good_image_references(image: str) -> None:
+    validate_pod("p", [container("c", image=image)], 0)
+
+
+def test_api_port_out_of_range_names_the_key() -> None:
+    assert config_error({"api": {"port": 70000}}) == (
+        "news-tracker:api.port: port 70000 is out of range (1-65535)")
+
+
+def test_negative_grace_period_names_the_key() -> None:
+    assert config_error({"job": {"gracePeriodSeconds": -1}}) == (
+        "news-tracker:job.gracePeriodSeconds: grace period -1 must be a whole number of seconds >= 0")
+
+
+def test_unknown_top_level_key_suggests_the_known_one() -> None:
+    assert config_error({"brokr": {}}) == "news-tracker:brokr: unknown config key; did you mean 'broker'?"
+
+
+def test_unknown_nested_key_suggests_the_known_one() -> None:
+    assert config_error({"job": {"intervalSecond": 5}}) == (
+        "news-tracker:job.intervalSecond: unknown config key; did you mean 'intervalSeconds'?")
+
+
+def test_unknown_key_without_a_close_match_lists_the_known_ones() -> None:
+    assert config_error({"api": {"zzz": 1}}) == (
+        "news-tracker:api.zzz: unknown config key; known keys: gracePeriodSeconds, image, "
+        "maxArticles, port")
+
+
+def test_mistyped_value() -> None:
+    assert config_error({"job": {"intervalSeconds": "ten"}}) == (
+        "news-tracker:job.intervalSeconds: expected int, got 'ten'")
+    assert config_error({"broker": {"persistence": {"enabled": "yes"}}}) == (
+        "news-tracker:broker.persistence.enabled: expected bool, got 'yes'")
+
+
+def test_value_outside_a_fixed_set() -> None:
+    assert config_error({"job": {"source": "rss"}}) == (
+        "news-tracker:job.source: 'rss' is not one of 'file', 'newsapi'")
+
+
+def test_invalid_namespace_name() -> None:
+    assert config_error({"namespace": "Develop_1"}).startswith(
+        "news-tracker:namespace: 'Develop_1' is not a valid name")
+
+
+def test_missing_articles_file_names_the_key() -> None:
+    assert config_error({"job": {"articlesFile": "no/such/file.json"}}).startswith(
+        "news-tracker:job.articlesFile: 'no/such/file.json' is not a file")
+
+
+def test_missing_broker_password_is_reported() -> None:
+    with pytest.raises(Exception, match="brokerPassword"):
+        run_program({})
