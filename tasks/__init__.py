@@ -1,0 +1,19 @@
+"""invoke tasks: `invoke --list` shows them all. Stack and cluster are chosen in one place:
+invoke.yaml (`news_tracker.stack`), overridable with INVOKE_NEWS_TRACKER_STACK=<stack>."""
+import sys
+from pathlib import Path
+
+# invoke imports this package by file location; the project's modules (tools, components,
+# settings) live beside it and are imported as top-level packages.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from invoke import Collection  # noqa: E402
+
+from tasks import deploy, pods, toolchain  # noqa: E402
+
+namespace = Collection()
+for module in (deploy, pods):
+    for body in Collection.from_module(module).tasks.values():
+        namespace.add_task(body)
+namespace.add_task(toolchain.toolchain)
+namespace.configure({"news_tracker": {"stack": "dev"}})

@@ -1,0 +1,45 @@
+"""What every task shares: the selected stack (one place: invoke config `news_tracker.stack`,
+or INVOKE_NEWS_TRACKER_STACK), its outputs, a kubectl bound to its cluster and namespace, and
+turning user-fixable problems into a one-line error instead of a traceback."""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from invoke import Context, Exit
+
+from tools import stack as pulumi_stack
+from tools.errors import SetupError
+from tools.kube import Kubectl
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reports_setup_errors(body: F) -> F:
+    """Print a SetupError's message and exit 1, without a traceback."""
+    @functools.wraps(body)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return body(*args, **kwargs)
+        except SetupError as error:
+            raise Exit(f"error: {error}", code=1) from None
+    return wrapper  # type: ignore[return-value]
+
+
+def stack_name(c: Context) -> str:
+    return str(c.config.news_tracker.stack)
+
+
+def outputs(c: Context) -> dict[str, Any]:
+    """The stack's outputs as plain values; an error if the stack was never deployed."""
+    values = {key: item.value for key, item in pulumi_stack.open_stack(stack_name(c)).outputs().items()}
+    if "pods" not in values:
+        raise SetupError(f"stack {stack_name(c)!r} has no outputs yet: run `invoke up` first")
+    return values
+
+
+def kubectl(c: Context) -> tuple[Kubectl, dict[str, Any]]:
+    """A kubectl for the stack's cluster and namespace, with the outputs it was derived from."""
+    values = outputs(c)
+    return Kubectl(pulumi_stack.cluster_target(stack_name(c)), values["namespace"]), values

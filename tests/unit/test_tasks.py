@@ -1,0 +1,20 @@
+"""The task surface a user sees: every task listed with one line of help."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tools.paths import REPO
+
+ROOT_TASKS = {"up", "down", "preview", "refresh", "outputs", "pods", "describe", "ip", "logs",
+              "exec", "port-forward", "delete-pod", "restart-container", "ping", "manifests",
+              "toolchain"}
+
+
+def test_invoke_list_shows_every_task_with_help() -> None:
+    listing = subprocess.run([sys.executable, "-m", "invoke", "--list", "--list-format", "json"],
+                             cwd=REPO, capture_output=True, text=True, check=True).stdout
+    tasks = {t["name"]: t["help"] for t in json.loads(listing)["tasks"]}
+    assert ROOT_TASKS <= tasks.keys()
+    assert all(tasks[name] for name in ROOT_TASKS)

@@ -1,0 +1,51 @@
+"""The one place every kubectl call goes through: it knows the kubeconfig, the context and the
+namespace, and says how to get kubectl when it is missing."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tools.errors import SetupError
+from tools.stack import ClusterTarget
+
+KUBECTL_HINT = ("kubectl is not on PATH: `invoke cluster.up` builds one that matches the local "
+                "cluster; for another cluster install kubectl 1.33-1.35 from your distribution")
+
+
+@dataclass(frozen=True)
+class Kubectl:
+    target: ClusterTarget
+    namespace: str
+
+    def command(self, *args: str) -> list[str]:
+        kubectl = shutil.which("kubectl")
+        if kubectl is None:
+            raise SetupError(KUBECTL_HINT)
+        if not self.target.kubeconfig.is_file():
+            raise SetupError(f"no kubeconfig at {self.target.kubeconfig}: start the local cluster "
+                             "with `invoke cluster.up`, or set kubernetes:kubeconfig in the stack config")
+        base = [kubectl, "--kubeconfig", str(self.target.kubeconfig)]
+        if self.target.context:
+            base += ["--context", self.target.context]
+        return [*base, "--namespace", self.namespace, *args]
+
+    def run(self, *args: str) -> int:
+        """Run with the terminal attached (logs -f, exec -it, port-forward); returns the exit code."""
+        return subprocess.call(self.command(*args))
+
+    def output(self, *args: str) -> str:
+        done = subprocess.run(self.command(*args), capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SetupError(f"kubectl {' '.join(args)} failed: {done.stderr.strip()}")
+        return done.stdout
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.output(*args, "-o", "json"))
+
+    def popen(self, args: Sequence[str], **kwargs: Any) -> subprocess.Popen[str]:
+        """Start a long-running kubectl (port-forward) that the caller stops."""
+        return subprocess.Popen(self.command(*args), text=True, **kwargs)

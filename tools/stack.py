@@ -1,0 +1,130 @@
+"""The one place that knows how the Pulumi engine runs for this project.
+
+Tasks, tests and CI all go through here: a local file backend under the state directory, the
+passphrase secrets provider, no update check, no automatic plugin downloads (a missing plugin is
+an error, not a download attempt), the toolchain's bin directory first on PATH, and the cluster
+target (kubeconfig, context) read from the stack's config file.
+
+The Python language host is not served by the Go module proxy, so the program (__main__.py) runs
+as an Automation API inline program: the same file `pulumi up` would run, executed in-process.
+"""
+from __future__ import annotations
+
+import os
+import runpy
+import secrets
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pulumi import automation as auto
+
+from settings import GENERATED_SECRETS, PROJECT
+from tools import toolchain
+from tools.errors import SetupError
+from tools.paths import KUBECONFIG, REPO, STATE_DIR
+
+PULUMI_STATE = Path(os.environ.get("NEWS_TRACKER_PULUMI_STATE", STATE_DIR / "pulumi"))
+PASSPHRASE_FILE = PULUMI_STATE / "passphrase"
+
+
+@dataclass(frozen=True)
+class ClusterTarget:
+    """Which cluster a stack deploys to: the same for the Pulumi provider and for kubectl."""
+    kubeconfig: Path
+    context: str | None
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    """The plain `config:` map of Pulumi.<stack>.yaml (secrets stay encrypted)."""
+    path = REPO / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in REPO.glob("Pulumi.*.yaml"))
+        raise SetupError(f"no stack config {path.name}; known stacks: {', '.join(known)}")
+    return (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+
+
+def cluster_target(stack: str) -> ClusterTarget:
+    """`kubernetes:kubeconfig` / `kubernetes:context` from the stack config, else the project's
+    local cluster (invoke cluster.up writes its kubeconfig to the state directory)."""
+    config = stack_config(stack)
+    kubeconfig = config.get("kubernetes:kubeconfig")
+    return ClusterTarget(kubeconfig=(REPO / os.path.expanduser(kubeconfig)) if kubeconfig else KUBECONFIG,
+                         context=config.get("kubernetes:context"))
+
+
+def _passphrase_env() -> dict[str, str]:
+    """The user's passphrase if set, else one generated once for this state directory."""
+    if "PULUMI_CONFIG_PASSPHRASE" in os.environ or "PULUMI_CONFIG_PASSPHRASE_FILE" in os.environ:
+        return {}
+    if not PASSPHRASE_FILE.exists():
+        PASSPHRASE_FILE.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(PASSPHRASE_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(32))
+    return {"PULUMI_CONFIG_PASSPHRASE_FILE": str(PASSPHRASE_FILE)}
+
+
+def toolchain_bin() -> Path:
+    """The toolchain's bin directory; never builds (that is `invoke toolchain`'s job)."""
+    bin_dir = toolchain.lookup_toolchain()
+    if bin_dir is None:
+        raise SetupError("the Pulumi CLI and Kubernetes provider are not built yet: run "
+                         "`invoke toolchain` (or ./setup.sh), which builds them from pinned sources")
+    return bin_dir
+
+
+def engine_env(stack: str, backend: Path | None = None) -> dict[str, str]:
+    """Environment for the Pulumi CLI and the provider it starts."""
+    bin_dir = toolchain_bin()
+    backend = backend or PULUMI_STATE / "backend"
+    backend.mkdir(parents=True, exist_ok=True)
+    target = cluster_target(stack)
+    return {
+        "PULUMI_BACKEND_URL": f"file://{backend}",
+        "PULUMI_HOME": str(PULUMI_STATE / "home"),
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "KUBECONFIG": str(target.kubeconfig),
+        **_passphrase_env(),
+    }
+
+
+def _run_program() -> None:
+    """The inline program: __main__.py itself, exactly as `pulumi up` would run it."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    runpy.run_path(str(REPO / "__main__.py"), run_name="__main__")
+
+
+def open_stack(stack: str, backend: Path | None = None) -> auto.Stack:
+    """Select (or create) the stack, and generate any missing stack secret as a Pulumi secret."""
+    env = engine_env(stack, backend)
+    workspace = auto.LocalWorkspace(
+        work_dir=str(REPO), program=_run_program, env_vars=env,
+        pulumi_home=env["PULUMI_HOME"],
+        pulumi_command=auto.PulumiCommand(root=str(toolchain_bin().parent)))
+    selected = auto.Stack.create_or_select(stack, workspace)
+    if "news-tracker:renderDirectory" not in stack_config(stack):
+        existing = selected.get_all_config()
+        for key in GENERATED_SECRETS:
+            if f"{PROJECT}:{key}" not in existing:
+                selected.set_config(f"{PROJECT}:{key}",
+                                    auto.ConfigValue(secrets.token_urlsafe(24), secret=True))
+    return selected
+
+
+def run(operation: Callable[..., Any], **kwargs: Any) -> Any:
+    """Run a stack operation with the engine's output streamed, and its failure made readable."""
+    try:
+        return operation(on_output=print, color="never", **kwargs)
+    except auto.CommandError as error:
+        raise SetupError(f"pulumi failed (its output is above):\n{_last_lines(str(error))}") from None
+
+
+def _last_lines(text: str, count: int = 15) -> str:
+    return "\n".join(text.strip().splitlines()[-count:])
