@@ -1,0 +1,70 @@
+"""Run the invoke tasks exactly as a user types them, against the ci stack."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from tools.paths import REPO
+
+INVOKE = str(REPO / ".venv" / "bin" / "invoke")
+ENV = {**os.environ, "INVOKE_NEWS_TRACKER_STACK": "ci", "PYTHONUNBUFFERED": "1"}
+
+
+def invoke(*args: str, timeout: float = 900, check: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([INVOKE, *args], cwd=REPO, env=ENV, capture_output=True, text=True,
+                          timeout=timeout)
+    if check and done.returncode != 0:
+        raise AssertionError(f"invoke {' '.join(args)} exited {done.returncode}\n"
+                             f"--- stdout\n{done.stdout[-4000:]}\n--- stderr\n{done.stderr[-4000:]}")
+    return done
+
+
+def outputs() -> dict[str, Any]:
+    return json.loads(invoke("outputs").stdout)
+
+
+def kubectl_json(*args: str) -> Any:
+    """Read-only cluster state for assertions, through the same kubectl seam as the tasks."""
+    from tools.kube import Kubectl
+    from tools.stack import cluster_target
+
+    return Kubectl(cluster_target("ci"), outputs()["namespace"]).json(*args)
+
+
+def wait_for(predicate: Any, what: str, timeout: float = 180, interval: float = 2) -> Any:
+    """Poll until `predicate()` is truthy; fail with `what` when it never is."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
+
+
+@contextmanager
+def port_forward(*args: str) -> Iterator[int]:
+    """`invoke port-forward ...` in the background; yields the local port once it forwards."""
+    process = subprocess.Popen([INVOKE, "port-forward", *args], cwd=REPO, env=ENV, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        assert process.stdout is not None
+        seen = []
+        for line in process.stdout:
+            seen.append(line)
+            match = re.search(r"Forwarding from 127\.0\.0\.1:(\d+)", line)
+            if match:
+                yield int(match.group(1))
+                return
+        raise AssertionError(f"port-forward ended before forwarding:\n{''.join(seen)}")
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)

@@ -1,0 +1,214 @@
+"""The post, replayed against a real cluster through the invoke tasks, in the post's order.
+
+Each test builds on the state the previous one left (one deployed ci stack), as the post's
+reader does; the last one tears the stack down.
+"""
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import time
+import uuid
+from typing import Any
+
+import pytest
+import requests
+
+from tests.live.tasks_runner import ENV, INVOKE, invoke, kubectl_json, outputs, port_forward, wait_for
+from tools.paths import REPO
+
+pytestmark = pytest.mark.live
+
+SAMPLE = json.loads((REPO / "apps/news_job/sample-articles.json").read_text())["articles"]
+
+
+def pods_by_name() -> dict[str, dict[str, Any]]:
+    return {p["metadata"]["name"]: p for p in kubectl_json("get", "pods")["items"]}
+
+
+def ready(pod: dict[str, Any]) -> bool:
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", []))
+
+
+def changes(done: subprocess.CompletedProcess[str]) -> dict[str, int]:
+    return json.loads(re.search(r"^changes: (\{.*\})$", done.stdout, re.M).group(1))
+
+
+def articles_via_port_forward() -> list[dict[str, Any]]:
+    api = outputs()["pods"]["api"]["name"]
+    with port_forward("--pod", api, "--ports", f"{free_port()}:8080") as port:
+        return requests.get(f"http://127.0.0.1:{port}/news/getAll", timeout=10).json()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def exec_in(pod: str, command: str, container: str | None = None) -> str:
+    args = ["exec", pod, "--command", command] + (["--container", container] if container else [])
+    return invoke(*args).stdout
+
+
+def test_01_up_admits_every_pod_under_restricted_and_a_second_up_changes_nothing() -> None:
+    invoke("up")
+    values = outputs()
+    namespace = kubectl_json("get", "namespace", values["namespace"])
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    pods = pods_by_name()
+    assert set(pods) == {p["name"] for p in values["pods"].values()}
+    for role in ("broker", "api"):
+        assert ready(pods[values["pods"][role]["name"]]), role
+    assert pods[values["pods"]["job"]["name"]]["status"]["phase"] in ("Running", "Succeeded")
+    assert set(changes(invoke("up"))) == {"same"}
+
+
+def test_02_pods_have_distinct_ips_equal_to_the_stack_outputs() -> None:
+    values, pods = outputs(), pods_by_name()
+    exported = {p["name"]: p["ip"] for p in values["pods"].values()}
+    assert exported == {name: pod["status"]["podIP"] for name, pod in pods.items()}
+    assert len(set(exported.values())) == 3
+    listing = invoke("pods").stdout
+    for name, ip in exported.items():
+        assert re.search(rf"^{name}\s.*\s{re.escape(ip)}\s", listing, re.M), listing
+
+
+def test_03_pods_reach_each_other_by_ip_and_the_broker_by_its_service_name() -> None:
+    values = outputs()
+    broker_ip = values["pods"]["broker"]["ip"]
+    connect = ("python3 -c \"import socket,sys; socket.create_connection((sys.argv[1], 61613), 5); "
+               "print('connected', sys.argv[1])\" ")
+    api = values["pods"]["api"]["name"]
+    assert f"connected {broker_ip}" in exec_in(api, connect + broker_ip)
+    assert "connected activemq" in exec_in(api, connect + "activemq")
+    assert "connected activemq.news-ci.svc.cluster.local" in exec_in(
+        api, connect + "activemq.news-ci.svc.cluster.local")
+
+
+def test_04_the_posts_curl_from_the_broker_to_the_api_pod_ip() -> None:
+    done = invoke("ping")
+    body, status = done.stdout.rsplit("HTTP ", 1)
+    assert status.strip() == "200"
+    assert outputs()["pods"]["api"]["ip"] in done.stdout
+    index = json.loads(body.split("\n", 1)[1])
+    assert index
+
+
+def test_05_the_jobs_articles_come_back_from_the_api_through_port_forward() -> None:
+    titles = {a["title"] for a in SAMPLE}
+    got = wait_for(lambda: {a["title"] for a in articles_via_port_forward()} & titles,
+                   "the sample articles in GET /news/getAll")
+    assert got == titles
+    article = articles_via_port_forward()[0]
+    assert {"source", "author", "title", "description", "url", "urlToImage", "publishedAt",
+            "content"} <= article.keys()
+
+
+def broker_credentials() -> tuple[str, str]:
+    from tools.stack import open_stack
+
+    stack = open_stack("ci")
+    password = stack.get_config("news-tracker:brokerPassword").value
+    return "newsadmin", password
+
+
+def test_06_console_via_port_forward_on_loopback_with_the_stack_secret_only() -> None:
+    user, password = broker_credentials()
+    with port_forward("--ports", f"{free_port()}:8161") as port:
+        listeners = subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True,
+                                   text=True, check=True).stdout
+        assert {line.split()[3] for line in listeners.splitlines()} <= {f"127.0.0.1:{port}", f"[::1]:{port}"}
+        console = f"http://127.0.0.1:{port}/admin/"
+        assert requests.get(console, auth=(user, password), timeout=15).status_code == 200
+        assert requests.get(console, auth=("admin", "admin"), timeout=15).status_code == 401
+        assert requests.get(console, timeout=15).status_code == 401
+
+
+def test_07_logs_show_the_broker_start_the_job_batches_and_the_sidecar() -> None:
+    values = outputs()
+    broker, job = values["pods"]["broker"]["name"], values["pods"]["job"]["name"]
+    assert re.search(r"Apache ActiveMQ .* started", invoke("logs", broker).stdout)
+    wait_for(lambda: re.search(r"published \d+ articles? to /queue/news-queue",
+                               invoke("logs", job).stdout), "the job's batch line")
+    sidecar = values["pods"]["broker"]["containers"][1]
+    assert re.search(r"Apache ActiveMQ .* started", invoke("logs", broker, "--container", sidecar).stdout)
+    missing = invoke("logs", broker, "--container", "nope", check=False)
+    assert missing.returncode != 0 and "has no container 'nope'" in missing.stderr
+
+
+def test_08_api_pod_deleted_gracefully_then_by_force_comes_back_with_a_new_ip() -> None:
+    api = outputs()["pods"]["api"]["name"]
+    first_ip = outputs()["pods"]["api"]["ip"]
+    follow = subprocess.Popen([INVOKE, "logs", api, "--follow"], cwd=REPO, env=ENV, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    time.sleep(2)
+    invoke("delete-pod", api)
+    log, _ = follow.communicate(timeout=60)
+    assert re.search(r"SIGTERM", log), log[-2000:]
+    invoke("up")
+    second_ip = outputs()["pods"]["api"]["ip"]
+    assert second_ip != first_ip
+    invoke("delete-pod", api, "--force")
+    invoke("up")
+    assert ready(pods_by_name()[api])
+    assert outputs()["pods"]["api"]["ip"] != second_ip
+
+
+def test_08b_job_and_api_reconnect_to_a_new_broker_pod_through_the_service() -> None:
+    values = outputs()
+    broker, api, job = (values["pods"][r]["name"] for r in ("broker", "api", "job"))
+    old_ip = values["pods"]["broker"]["ip"]
+    invoke("delete-pod", broker)
+    invoke("up")
+    assert outputs()["pods"]["broker"]["ip"] != old_ip
+    wait_for(lambda: ready(pods_by_name()[api]), "the api to be ready again", timeout=240)
+    batches = lambda: len(re.findall(r"published \d+ articles?", invoke("logs", job).stdout))  # noqa: E731
+    before = batches()
+    wait_for(lambda: batches() > before, "a job batch through the new broker pod", timeout=240)
+    assert pods_by_name()[job]["status"]["containerStatuses"][0]["restartCount"] == 0
+
+
+def test_09_restart_container_kills_pid_1_and_the_pod_is_ready_again() -> None:
+    api = outputs()["pods"]["api"]["name"]
+    before = pods_by_name()[api]["status"]["containerStatuses"][0]["restartCount"]
+    invoke("restart-container", api)
+    wait_for(lambda: pods_by_name()[api]["status"]["containerStatuses"][0]["restartCount"] == before + 1,
+             "restartCount to rise by one")
+    wait_for(lambda: ready(pods_by_name()[api]), "the api to be ready again")
+
+
+def test_10_with_persistence_articles_published_while_the_api_is_down_survive_a_new_broker() -> None:
+    values = outputs()
+    api, broker, job = (values["pods"][r]["name"] for r in ("api", "broker", "job"))
+    marker = f"https://example.com/persisted-{uuid.uuid4().hex}"
+    article = {"source": {"id": None, "name": "live test"}, "author": "live test",
+               "title": "published while the api was down", "description": "", "url": marker,
+               "urlToImage": None, "publishedAt": "2026-11-25T00:00:00Z", "content": ""}
+    invoke("delete-pod", api)
+    exec_in(job, "printf '%s' " + json.dumps(json.dumps({"articles": [article]})) +
+            " > /tmp/one.json && NEWS_SOURCE_FILE=/tmp/one.json NEWS_JOB_INTERVAL_SECONDS=0 "
+            "python3 -m news_job")
+    invoke("delete-pod", broker)
+    invoke("up")
+    wait_for(lambda: marker in {a["url"] for a in articles_via_port_forward()},
+             "the article published while the api was down", timeout=240)
+
+
+def test_11_ci_tasks_preview_and_deploy() -> None:
+    assert "preview (ci): same=" in invoke("ci.preview").stdout
+    assert "deploy (ci): same=" in invoke("ci.deploy").stdout
+
+
+def test_12_down_removes_everything_the_stack_made() -> None:
+    namespace = outputs()["namespace"]
+    invoke("down")
+    from tools.kube import Kubectl
+    from tools.stack import cluster_target
+
+    kubectl = Kubectl(cluster_target("ci"), namespace)
+    left = kubectl.json("get", "all,configmaps,secrets,pvc,namespaces", "--all-namespaces",
+                        "-l", "app.kubernetes.io/part-of=news-tracker")["items"]
+    assert [f"{o['kind']}/{o['metadata']['name']}" for o in left] == []
