@@ -18,6 +18,10 @@ Public API:
         The bin directory holding every binary of `build`; builds it first if it is not cached.
     lookup(build) -> Path | None
         The cached bin directory, or None; never builds (for tasks that only need a path).
+        None also when `go` is missing, since the Go version is part of the key.
+    copy_module_source(module, version, dest) -> Path
+        A writable copy of module@version from the module cache (downloaded if needed), for
+        `prepare` hooks that must add or patch files before building.
 
 Cache layout: CACHE_ROOT/toolchain/<name>-<version>-<key>/bin, where <key> hashes the name,
 version, go.mod, go.sum, binaries, flags, env and the Go version/platform. A build runs in a
@@ -107,6 +111,16 @@ def lookup(build: GoBuild) -> Path | None:
     return bin_dir if complete else None
 
 
+def copy_module_source(module: str, version: str, dest: Path) -> Path:
+    """Copy module@version out of the read-only Go module cache into `dest`, writable."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    download = json.loads(_run_go(["mod", "download", "-json", f"{module}@{version}"], dest.parent, os.environ))
+    shutil.copytree(download["Dir"], dest, copy_function=shutil.copyfile)
+    for directory, _, _ in os.walk(dest):
+        os.chmod(directory, 0o755)
+    return dest
+
+
 def _build_dir(build: GoBuild) -> Path:
     return BUILDS_DIR / f"{build.name}-{build.version}-{cache_key(build)}"
 
@@ -153,8 +167,9 @@ def _run_go(args: list[str], cwd: Path, env: Mapping[str, str]) -> str:
     result = subprocess.run([go, *args], cwd=cwd, env=dict(env), capture_output=True, text=True)
     if result.returncode == 0:
         return result.stdout
-    tail = "\n".join(result.stderr.strip().splitlines()[-20:])
-    if PROXY_FAILURE.search(result.stderr):
+    output = f"{result.stderr}\n{result.stdout}".strip()  # `go mod download -json` reports on stdout
+    tail = "\n".join(output.splitlines()[-20:])
+    if PROXY_FAILURE.search(output):
         raise SetupError(
             f"Go could not download module sources (GOPROXY={env.get('GOPROXY') or 'default'}).\n{tail}\n"
             "The Go module proxy must be reachable on first build; after that the module cache "
