@@ -1,0 +1,5 @@
+import sys
+
+from apps.news_api.app import main
+
+sys.exit(main())

@@ -1,0 +1,78 @@
+"""Wires the api together: the consumer thread, the HTTP server thread, and a main thread that
+waits for SIGTERM and then stops both."""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from apps.news_api.articles import ArticleStore
+from apps.news_api.consumer import QueueConsumer
+from apps.news_api.server import make_server
+from apps.newsbus.broker import Broker, StompBroker
+from apps.newsbus.config import BrokerConfig, ConfigError, env_int, env_text
+from apps.newsbus.lifecycle import Shutdown, configure_logging
+from apps.newsbus.retry import Backoff
+
+log = logging.getLogger("news_api")
+
+#: How long stopping waits for each thread; well inside a 10 s grace period.
+JOIN_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    broker: BrokerConfig
+    bind: str = "0.0.0.0"
+    port: int = 8080
+    max_articles: int = 1000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ApiConfig:
+        return cls(broker=BrokerConfig.from_env(env),
+                   bind=env_text(env, "NEWS_API_BIND", "0.0.0.0"),
+                   port=env_int(env, "NEWS_API_PORT", 8080),
+                   max_articles=env_int(env, "NEWS_API_MAX_ARTICLES", 1000, minimum=1))
+
+
+def serve(config: ApiConfig, broker: Broker, shutdown: Shutdown,
+          backoff: Backoff = Backoff()) -> int:
+    """Consume and serve until shutdown is requested; the process's exit code."""
+    store = ArticleStore(config.max_articles)
+    where = f"{config.broker.host}:{config.broker.port} {config.broker.destination}"
+    consumer = QueueConsumer(broker, store, shutdown, backoff, where)
+    server = make_server(store, consumer.subscribed, config.bind, config.port)
+    host, port = server.server_address[:2]
+    threads = [threading.Thread(target=consumer.run, name="consumer", daemon=True),
+               threading.Thread(target=server.serve_forever, name="http", daemon=True)]
+    for thread in threads:
+        thread.start()
+    log.info("serving on http://%s:%d (up to %d articles)", host, port, config.max_articles)
+    shutdown.wait()
+    log.info("stopping on %s", shutdown.reason)
+    server.shutdown()
+    server.server_close()
+    for thread in threads:
+        thread.join(JOIN_SECONDS)
+    log.info("stopped")
+    return 0
+
+
+def main() -> int:
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    shutdown = Shutdown()
+    shutdown.on_signals(signal.SIGTERM, signal.SIGINT)
+    try:
+        config = ApiConfig.from_env(os.environ)
+    except ConfigError as error:
+        log.error("configuration: %s", error)
+        return 2
+    try:
+        return serve(config, StompBroker(config.broker), shutdown)
+    except OSError as error:  # e.g. the port is taken
+        log.error("cannot serve on %s:%d: %s", config.bind, config.port, error)
+        return 1
+

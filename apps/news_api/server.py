@@ -1,0 +1,68 @@
+"""The HTTP side: a stdlib ThreadingHTTPServer serving the store and the probes as JSON."""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from apps.news_api.articles import ArticleStore
+
+log = logging.getLogger(__name__)
+
+ENDPOINTS = {
+    "/news/getAll": "the articles received from the queue, oldest first",
+    "/healthz": "200 while the process serves",
+    "/readyz": "200 once subscribed to the queue, 503 otherwise",
+}
+
+
+def make_server(store: ArticleStore, subscribed: threading.Event, host: str,
+                port: int) -> ThreadingHTTPServer:
+    """A server bound to host:port (port 0: any free port; see server.server_address)."""
+
+    class Handler(NewsHandler):
+        pass
+
+    Handler.store, Handler.subscribed = store, subscribed
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True  # an open keep-alive connection must not hold up shutdown
+    return server
+
+
+class NewsHandler(BaseHTTPRequestHandler):
+    store: ArticleStore
+    subscribed: threading.Event
+    server_version = "news-api"
+    sys_version = ""
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        if path == "/news/getAll":
+            self._send(HTTPStatus.OK, self.store.all())
+        elif path == "/":
+            self._send(HTTPStatus.OK, {"service": "news-api", "articles": len(self.store),
+                                       "endpoints": ENDPOINTS})
+        elif path == "/healthz":
+            self._send(HTTPStatus.OK, {"status": "alive"})
+        elif path == "/readyz":
+            if self.subscribed.is_set():
+                self._send(HTTPStatus.OK, {"status": "subscribed"})
+            else:
+                self._send(HTTPStatus.SERVICE_UNAVAILABLE, {"status": "not subscribed"})
+        else:
+            self._send(HTTPStatus.NOT_FOUND, {"error": f"no such endpoint: {path}",
+                                              "endpoints": ENDPOINTS})
+
+    def _send(self, status: HTTPStatus, document: Any) -> None:
+        body = json.dumps(document).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the stdlib's name)
+        log.debug("%s %s", self.address_string(), format % args)  # probes would flood INFO

@@ -1,0 +1,5 @@
+import sys
+
+from apps.news_job.job import main
+
+sys.exit(main())

@@ -1,0 +1,170 @@
+"""The Broker seam: the few queue operations the job and the api need.
+
+Unit tests replace it with a fake; StompBroker implements it with stomp.py (8.x as in Debian
+bookworm, or 9.x from PyPI) over STOMP 1.2.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import stomp
+import stomp.exception
+
+from apps.newsbus.config import BrokerConfig
+
+log = logging.getLogger(__name__)
+
+#: Heart-beats both ways, so a broker that vanished without closing the socket is noticed.
+HEARTBEAT_MS = 5000
+
+
+class BrokerUnavailable(Exception):
+    """The broker cannot be reached, refused us, or did not confirm in time."""
+
+
+class Broker(Protocol):
+    def connect(self) -> None:
+        """Open a session; raises BrokerUnavailable."""
+
+    def publish(self, bodies: Sequence[str]) -> None:
+        """Send each body as a persistent message and wait until the broker confirms them."""
+
+    def subscribe(self, on_message: Callable[[str], None]) -> None:
+        """Deliver each queued message to `on_message`; it is acknowledged once that returns.
+        Returns once the broker confirmed the subscription."""
+
+    def is_connected(self) -> bool: ...
+
+    def close(self) -> None:
+        """End the session, if any; never raises."""
+
+
+class _SessionEvents(stomp.ConnectionListener):  # type: ignore[misc]
+    """Turns stomp.py's callbacks (on its receiver thread) into events the caller can wait on."""
+
+    def __init__(self) -> None:
+        self.settled = threading.Event()  # CONNECTED, ERROR or a closed socket
+        self.connected = False
+        self.error = ""
+        self.receipts: dict[str, threading.Event] = {}
+        self.on_frame: Callable[[Any], None] | None = None
+
+    def on_connected(self, frame: Any) -> None:
+        self.connected = True
+        self.settled.set()
+
+    def on_error(self, frame: Any) -> None:
+        self.error = frame.headers.get("message", "") or frame.body or "ERROR frame"
+        log.warning("broker error: %s", self.error)
+        self.settled.set()
+
+    def on_disconnected(self) -> None:
+        self.connected = False
+        self.settled.set()
+        for event in self.receipts.values():
+            event.set()  # wake waiters; they see connected == False
+
+    def on_receipt(self, frame: Any) -> None:
+        event = self.receipts.get(frame.headers.get("receipt-id", ""))
+        if event is not None:
+            event.set()
+
+    def on_message(self, frame: Any) -> None:
+        if self.on_frame is not None:
+            self.on_frame(frame)
+
+
+class StompBroker:
+    """Broker over STOMP. Each connect() makes a new stomp.py connection to the configured host
+    name, so a broker that came back at a new IP behind the same Service is found."""
+
+    def __init__(self, config: BrokerConfig, timeout: float = 5.0) -> None:
+        self._config = config
+        self._timeout = timeout
+        self._connection: stomp.Connection12 | None = None
+        self._events = _SessionEvents()
+
+    def connect(self) -> None:
+        self.close()
+        where = f"{self._config.host}:{self._config.port}"
+        connection = stomp.Connection12([(self._config.host, self._config.port)],
+                                        heartbeats=(HEARTBEAT_MS, HEARTBEAT_MS),
+                                        reconnect_attempts_max=1, timeout=self._timeout)
+        events = _SessionEvents()
+        connection.set_listener("newsbus", events)
+        try:
+            connection.connect(self._config.user, self._config.password, wait=False)
+        except (stomp.exception.StompException, OSError) as error:
+            raise BrokerUnavailable(f"cannot connect to {where}: {error or type(error).__name__}") from None
+        if not events.settled.wait(self._timeout) or not events.connected:
+            _disconnect(connection)
+            raise BrokerUnavailable(f"{where} did not accept the login: {events.error or 'no answer'}")
+        self._connection, self._events = connection, events
+
+    def publish(self, bodies: Sequence[str]) -> None:
+        if not bodies:
+            return
+        receipt = self._expect_receipt()
+        for number, body in enumerate(bodies, start=1):
+            headers = {"persistent": "true"}
+            if number == len(bodies):
+                headers["receipt"] = receipt  # ActiveMQ handles frames in order: one is enough
+            self._call("send", self._config.destination, body,
+                       content_type="application/json", headers=headers)
+        self._await_receipt(receipt, "the published messages")
+
+    def subscribe(self, on_message: Callable[[str], None]) -> None:
+        self._events.on_frame = lambda frame: self._deliver(frame, on_message)
+        receipt = self._expect_receipt()
+        self._call("subscribe", self._config.destination, id="news", ack="client-individual",
+                   headers={"receipt": receipt})
+        self._await_receipt(receipt, "the subscription")
+
+    def is_connected(self) -> bool:
+        return (self._connection is not None and self._events.connected
+                and self._connection.is_connected())
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            _disconnect(connection)
+
+    def _deliver(self, frame: Any, on_message: Callable[[str], None]) -> None:
+        ack_id = frame.headers.get("ack", frame.headers.get("message-id"))
+        try:
+            on_message(frame.body)
+        except Exception:  # a message we cannot handle goes back; ActiveMQ dead-letters it after 6
+            log.exception("handling message %s failed; returning it to the queue", ack_id)
+            self._call("nack", ack_id)
+            return
+        self._call("ack", ack_id)
+
+    def _expect_receipt(self) -> str:
+        receipt = uuid.uuid4().hex
+        self._events.receipts[receipt] = threading.Event()
+        return receipt
+
+    def _await_receipt(self, receipt: str, what: str) -> None:
+        arrived = self._events.receipts[receipt].wait(self._timeout)
+        del self._events.receipts[receipt]
+        if not arrived or not self._events.connected:
+            raise BrokerUnavailable(f"the broker did not confirm {what}")
+
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> None:
+        if self._connection is None:
+            raise BrokerUnavailable("not connected")
+        try:
+            getattr(self._connection, method)(*args, **kwargs)
+        except (stomp.exception.StompException, OSError) as error:
+            raise BrokerUnavailable(f"{method} failed: {error or type(error).__name__}") from None
+
+
+def _disconnect(connection: stomp.Connection12) -> None:
+    try:
+        connection.disconnect()
+    except (stomp.exception.StompException, OSError):
+        pass  # already gone; nothing left to release
