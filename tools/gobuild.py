@@ -52,9 +52,10 @@ from tools.progress import step
 BUILDS_DIR: Path = CACHE_ROOT / "toolchain"
 TEMP_MARK = ".partial-"
 GO_INSTALL_HINT = (
-    "Go 1.24 or newer is needed to build the project's tools from source. Install it "
-    "(official tarball, or your distribution's golang package if it is recent enough) and make "
-    "sure `go` is on PATH, then run the command again."
+    "`go` was not found on PATH; the project builds its tools from Go sources. Install Go 1.21 "
+    "or newer from the official release tarball (e.g. into /usr/local/go) and add its bin "
+    "directory to PATH (Debian 12's golang-go is 1.19, too old). A module that needs a newer Go "
+    "gets that toolchain through the Go module proxy by itself (GOTOOLCHAIN=auto)."
 )
 # go's own wording when it cannot reach the module proxy (or the proxy refuses a version).
 PROXY_FAILURE = re.compile(
@@ -91,7 +92,10 @@ def ensure(build: GoBuild) -> Path:
     _remove_abandoned_temps(final)
     scratch = Path(tempfile.mkdtemp(prefix=f"{final.name}{TEMP_MARK}{os.getpid()}-", dir=final.parent))
     try:
-        source_dir = build.prepare(scratch / "src") if build.prepare else build.module_dir
+        source_dir = build.module_dir
+        if build.prepare:
+            with step(f"prepare {build.name} {build.version} source"):
+                source_dir = build.prepare(scratch / "src")
         for binary, package in build.binaries.items():
             with step(f"go build {build.name} {build.version}: {binary}"):
                 _go_build(build, source_dir, package, scratch / "bin" / binary)
@@ -151,7 +155,8 @@ def _go_identity(module_dir: Path, env: tuple[tuple[str, str], ...]) -> dict[str
 
 
 def _go_build(build: GoBuild, source_dir: Path, package: str, output: Path) -> None:
-    args = ["build", "-trimpath", "-o", str(output)]
+    # Reproducible: no local paths, and no VCS stamp of whatever repo holds the wrapper module.
+    args = ["build", "-trimpath", "-buildvcs=false", "-o", str(output)]
     if build.ldflags:
         args += ["-ldflags", build.ldflags]
     if build.tags:
