@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,8 +12,8 @@ from apps.news_api.articles import ArticleStore
 from apps.news_api.consumer import QueueConsumer
 from apps.news_api.server import make_server
 from apps.newsbus.broker import Broker, StompBroker
-from apps.newsbus.config import BrokerConfig, ConfigError, env_int, env_text
-from apps.newsbus.lifecycle import Shutdown, configure_logging
+from apps.newsbus.config import BrokerConfig, env_int, env_text
+from apps.newsbus.lifecycle import Shutdown, run_process
 from apps.newsbus.retry import Backoff
 
 log = logging.getLogger("news_api")
@@ -62,17 +61,13 @@ def serve(config: ApiConfig, broker: Broker, shutdown: Shutdown,
 
 
 def main() -> int:
-    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
-    shutdown = Shutdown()
-    shutdown.on_signals(signal.SIGTERM, signal.SIGINT)
-    try:
-        config = ApiConfig.from_env(os.environ)
-    except ConfigError as error:
-        log.error("configuration: %s", error)
-        return 2
+    return run_process(_serve_from_env, "news_api")
+
+
+def _serve_from_env(shutdown: Shutdown) -> int:
+    config = ApiConfig.from_env(os.environ)
     try:
         return serve(config, StompBroker(config.broker), shutdown)
     except OSError as error:  # e.g. the port is taken
         log.error("cannot serve on %s:%d: %s", config.bind, config.port, error)
         return 1
-

@@ -57,12 +57,17 @@ class NewsHandler(BaseHTTPRequestHandler):
                                               "endpoints": ENDPOINTS})
 
     def _send(self, status: HTTPStatus, document: Any) -> None:
-        body = json.dumps(document).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_json(self, status, document)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the stdlib's name)
         log.debug("%s %s", self.address_string(), format % args)  # probes would flood INFO
+
+
+def send_json(handler: BaseHTTPRequestHandler, status: HTTPStatus, document: Any) -> None:
+    """Answer the handler's request with `document` as JSON."""
+    body = json.dumps(document).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)

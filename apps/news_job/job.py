@@ -4,14 +4,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import signal
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from apps.news_job.sources import ArticleSource, SourceError, source_from_env
 from apps.newsbus.broker import Broker, BrokerUnavailable, StompBroker
-from apps.newsbus.config import BrokerConfig, ConfigError, env_int
-from apps.newsbus.lifecycle import Shutdown, configure_logging
+from apps.newsbus.config import BrokerConfig, env_int
+from apps.newsbus.lifecycle import Shutdown, run_process
 from apps.newsbus.retry import Backoff, retry
 
 log = logging.getLogger("news_job")
@@ -85,13 +84,10 @@ class NewsJob:
 
 
 def main() -> int:
-    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
-    shutdown = Shutdown()
-    shutdown.on_signals(signal.SIGTERM, signal.SIGINT)
-    try:
-        config = JobConfig.from_env(os.environ)
-        source = source_from_env(os.environ)
-    except ConfigError as error:
-        log.error("configuration: %s", error)
-        return 2
+    return run_process(_run_from_env, "news_job")
+
+
+def _run_from_env(shutdown: Shutdown) -> int:
+    config = JobConfig.from_env(os.environ)
+    source = source_from_env(os.environ)
     return NewsJob(config, source, StompBroker(config.broker), shutdown).run()

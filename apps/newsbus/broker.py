@@ -99,7 +99,7 @@ class StompBroker:
         try:
             connection.connect(self._config.user, self._config.password, wait=False)
         except (stomp.exception.StompException, OSError) as error:
-            raise BrokerUnavailable(f"cannot connect to {where}: {error or type(error).__name__}") from None
+            raise BrokerUnavailable(f"cannot connect to {where}: {str(error) or type(error).__name__}") from None
         if not events.settled.wait(self._timeout) or not events.connected:
             _disconnect(connection)
             raise BrokerUnavailable(f"{where} did not accept the login: {events.error or 'no answer'}")
@@ -160,7 +160,7 @@ class StompBroker:
         try:
             getattr(self._connection, method)(*args, **kwargs)
         except (stomp.exception.StompException, OSError) as error:
-            raise BrokerUnavailable(f"{method} failed: {error or type(error).__name__}") from None
+            raise BrokerUnavailable(f"{method} failed: {str(error) or type(error).__name__}") from None
 
 
 def _disconnect(connection: stomp.Connection12) -> None:

@@ -6,15 +6,28 @@ Shutdown instead of sleeping, so they stop within a second or two and exit 0.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
+
+from apps.newsbus.config import ConfigError
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def configure_logging(level: str = "INFO") -> None:
-    logging.basicConfig(level=level.upper(), format=LOG_FORMAT)
+def run_process(app: Callable[[Shutdown], int], name: str) -> int:
+    """The process around an app: logging at LOG_LEVEL, SIGTERM/SIGINT requesting shutdown, and
+    exit code 2 with a one-line message for a bad setting; otherwise the app's exit code."""
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(), format=LOG_FORMAT)
+    shutdown = Shutdown()
+    shutdown.on_signals(signal.SIGTERM, signal.SIGINT)
+    try:
+        return app(shutdown)
+    except ConfigError as error:
+        logging.getLogger(name).error("configuration: %s", error)
+        return 2
 
 
 class Shutdown:
