@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from fnmatch import fnmatch
 from pathlib import Path
 
 from tools.errors import SetupError
@@ -21,6 +22,8 @@ from tools.images.mounts import unmount_below
 from tools.paths import CACHE_ROOT
 
 IMAGES_CACHE = CACHE_ROOT / "images"
+#: What running or testing code leaves beside it: never an input, never copied into an image.
+LITTER = ("__pycache__", "*.pyc", ".pytest_cache")
 
 
 def key_of(*inputs: object) -> str:
@@ -35,11 +38,15 @@ def _content(value: object) -> object:
 
 
 def tree_digest(root: Path) -> str:
-    """Hash of a file, or of a tree's relative paths, file modes and contents (not times)."""
+    """Hash of a file, or of a tree's relative paths, file modes and contents (not times, and
+    not the LITTER that running the code leaves beside it)."""
     if not root.exists():
         raise SetupError(f"{root} does not exist, but an image is built from it")
     digest = hashlib.sha256()
-    paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if "__pycache__" not in p.parts)
+    if root.is_file():
+        paths = [root]
+    else:
+        paths = sorted(p for p in root.rglob("*") if not _is_litter(p.relative_to(root)))
     for path in paths:
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         if path.is_symlink():
@@ -49,6 +56,11 @@ def tree_digest(root: Path) -> str:
             digest.update(path.read_bytes())
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def _is_litter(path: Path) -> bool:
+    """Whether `path` is (inside) something that running or testing code leaves behind."""
+    return any(fnmatch(part, pattern) for part in path.parts for pattern in LITTER)
 
 
 @contextmanager

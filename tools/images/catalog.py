@@ -53,15 +53,16 @@ def activemq() -> ImageDefinition:
     )
 
 
-def python_app(name: str, package: str) -> ImageDefinition:
-    """A Python app of apps/<package>, run as `python3 -m apps.<package>`."""
+def python_app(name: str, package: str, ports: tuple[int, ...] = ()) -> ImageDefinition:
+    """The app apps/<package> with the shared apps/newsbus, run as `python3 -m apps.<package>`
+    (the layout apps/README.md describes)."""
     return ImageDefinition(
         name=name,
         layers=(
             DebianRootfs(("python3",), (*ADD_RUNTIME_USER, _PRECOMPILE_PYTHON)),
             PythonPackages(REPO / "apps" / "requirements.txt", PYTHON_VERSION),
-            CopiedFiles(((REPO / "apps" / "__init__.py", f"{APP_DIR}/apps/__init__.py"),
-                         (REPO / "apps" / package, f"{APP_DIR}/apps/{package}"))),
+            CopiedFiles(tuple((REPO / "apps" / source, f"{APP_DIR}/apps/{source}")
+                              for source in ("__init__.py", "newsbus", package))),
         ),
         config=ImageConfig(
             entrypoint=("python3", "-m", f"apps.{package}"),
@@ -69,6 +70,7 @@ def python_app(name: str, package: str) -> ImageDefinition:
                  "PYTHONDONTWRITEBYTECODE": "1"},
             workdir=APP_DIR,
             user=RUNTIME_USER,
+            exposed_ports=ports,
             labels=_labels(name),
         ),
     )
@@ -82,5 +84,6 @@ _PRECOMPILE_PYTHON = ("python3", "-m", "compileall", "-q", "--invalidation-mode"
 
 def definitions() -> dict[str, ImageDefinition]:
     """Every image the project builds, by name (the keys of apps.images.IMAGES)."""
-    images = (activemq(), python_app("news-job", "news_job"), python_app("news-api", "news_api"))
+    images = (activemq(), python_app("news-job", "news_job"),
+              python_app("news-api", "news_api", ports=(8080,)))
     return {image.name: image for image in images}

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools.images.archive import write_layer
-from tools.images.cache import scratch_dir
+from tools.images.cache import LITTER, scratch_dir
 
-SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+SKIPPED = shutil.ignore_patterns(*LITTER)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,27 @@
+"""Invoke tasks that build the project's images offline and load them into the cluster."""
+from __future__ import annotations
+
+from invoke import Context, task
+
+from tasks.session import reports_setup_errors
+from tools.cluster import choose_driver
+from tools.images.build import build as build_images
+
+NAMES_HELP = {"name": "an image to build (activemq, news-job, news-api); repeat for more; default all"}
+
+
+@task(iterable=["name"], help=NAMES_HELP)
+@reports_setup_errors
+def build(c: Context, name: list[str] | None = None) -> None:
+    """Build the images (all, or those named) as docker-archives; print each file."""
+    for image, archive in build_images(name or ()).items():
+        print(f"{image}\t{archive}")
+
+
+@task(iterable=["name"], help=NAMES_HELP)
+@reports_setup_errors
+def load(c: Context, name: list[str] | None = None) -> None:
+    """Build the images if needed and load them into the cluster's container runtime."""
+    archives = build_images(name or ())
+    choose_driver().load_images(list(archives.values()))
+    print(f"loaded: {', '.join(archives)}")
