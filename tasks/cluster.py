@@ -1,0 +1,33 @@
+"""Invoke tasks for the project's Kubernetes cluster (driver chosen by tools.cluster)."""
+from __future__ import annotations
+
+from invoke import Context, Exit, task
+
+from tasks.session import reports_setup_errors
+from tools.cluster import choose_driver
+
+
+@task
+@reports_setup_errors
+def up(c: Context) -> None:
+    """Create the cluster (or leave a healthy one be) and print its kubeconfig path."""
+    driver = choose_driver()
+    driver.up()
+    print(driver.kubeconfig)
+
+
+@task
+@reports_setup_errors
+def down(c: Context) -> None:
+    """Delete the cluster and undo everything it changed on this machine."""
+    choose_driver().down()
+
+
+@task
+@reports_setup_errors
+def status(c: Context) -> None:
+    """Show the driver, its running components and node readiness (exit 1 unless Ready)."""
+    report = choose_driver().status()
+    print(report.describe())
+    if not report.ready:
+        raise Exit(code=1)

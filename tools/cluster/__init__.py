@@ -1,0 +1,50 @@
+"""A Kubernetes cluster for the project, behind one small driver interface.
+
+    from tools.cluster import choose_driver
+    driver = choose_driver()          # a ClusterDriver (see driver.py)
+    driver.up(); driver.status(); driver.load_images([archive]); driver.kubeconfig; driver.down()
+    kubectl_command()                 # ["<built kube>", "kubectl"] or ["kubectl"]
+
+Two drivers: `kind` (Docker containers, when a Docker engine and kind work) and `local`
+(upstream Kubernetes as host processes; the default on the project's machines, which have no
+Docker engine). NEWS_TRACKER_CLUSTER_DRIVER=local|kind overrides the choice.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+
+from tools import gobuild
+from tools.cluster.commands import succeeds
+from tools.cluster.driver import ClusterDriver, ClusterStatus
+from tools.cluster.kind import KindDriver
+from tools.cluster.local.builds import KUBERNETES
+from tools.cluster.local.driver import LocalDriver
+from tools.errors import SetupError
+
+DRIVER_ENV = "NEWS_TRACKER_CLUSTER_DRIVER"
+DRIVERS: dict[str, type[KindDriver] | type[LocalDriver]] = {"kind": KindDriver, "local": LocalDriver}
+
+__all__ = ["ClusterDriver", "ClusterStatus", "choose_driver", "kubectl_command"]
+
+
+def choose_driver() -> ClusterDriver:
+    """The driver named by NEWS_TRACKER_CLUSTER_DRIVER, else kind if Docker and kind work, else local."""
+    requested = os.environ.get(DRIVER_ENV, "").strip()
+    if requested:
+        if requested not in DRIVERS:
+            raise SetupError(f"{DRIVER_ENV}={requested!r} is not a cluster driver; use one of: {', '.join(DRIVERS)}")
+        return DRIVERS[requested]()
+    if succeeds(["docker", "info"]) and succeeds(["kind", "version"]):
+        return KindDriver()
+    return LocalDriver()
+
+
+def kubectl_command() -> list[str]:
+    """A kubectl of the cluster's version: the one built with the local cluster, else PATH's."""
+    built = gobuild.lookup(KUBERNETES)
+    if built is not None:
+        return [str(built / "kube"), "kubectl"]
+    if shutil.which("kubectl") is None:
+        raise SetupError("no kubectl: run `invoke cluster.up` (builds one) or install kubectl 1.33-1.35")
+    return ["kubectl"]

@@ -1,0 +1,1 @@
+"""The local cluster driver (see driver.py): upstream Kubernetes as host processes."""

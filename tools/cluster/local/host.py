@@ -1,0 +1,190 @@
+"""What the cluster changes on the machine outside its state directory, and how it is undone.
+
+`prepare` records the kernel settings and host directories as they were, creates the pod
+bridge (its gateway address is where the API server listens) and a guard that drops pod
+traffic leaving the bridge. `clean` removes everything a cluster run can leave, whether the
+run ended cleanly or was killed: container processes (found by cgroup), mounts under the state
+directory, pod network namespaces, the bridge, every CNI-/KUBE-/NTK- iptables chain and the
+rules jumping to them, the cgroups below the kubelet's cgroup root. `restore` puts the
+recorded kernel settings back and removes host directories that did not exist before.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import time
+from pathlib import Path
+
+from tools.cluster.commands import run, succeeds
+from tools.cluster.local import layout
+from tools.cluster.local.layout import Layout
+from tools.errors import SetupError
+
+SYSCTLS = (
+    "net/ipv4/ip_forward",  # set by us (and the CNI bridge plugin) so pods can reach services
+    "net/bridge/bridge-nf-call-iptables",  # set by us: kube-proxy's rules must see bridged traffic
+    "vm/overcommit_memory",  # the rest are set by the kubelet at start-up
+    "vm/panic_on_oom",
+    "kernel/panic",
+    "kernel/panic_on_oops",
+    "kernel/keys/root_maxkeys",
+    "kernel/keys/root_maxbytes",
+)
+HOST_DIRS = (Path("/var/log/containers"), Path("/run/netns"), Path("/run/containerd/s"), Path("/run/containerd"))
+"""Directories the kubelet, CNI and containerd create outside the state dir (paths are fixed in them)."""
+OUR_CHAIN_PREFIXES = ("CNI-", "KUBE-", "NTK-")
+EGRESS_CHAIN = "NTK-EGRESS"
+TABLES = ("filter", "nat", "mangle", "raw")
+CGROUP_FS = Path("/sys/fs/cgroup")
+
+
+def prepare(state: Layout) -> None:
+    """Record the machine's settings (first time only), then make the bridge and egress guard."""
+    if not state.saved_sysctls.is_file():
+        before = {
+            "sysctls": {name: _sysctl_path(name).read_text().strip() for name in SYSCTLS if _sysctl_path(name).exists()},
+            "absent_dirs": [str(path) for path in HOST_DIRS if not path.exists()],
+        }
+        state.saved_sysctls.parent.mkdir(parents=True, exist_ok=True)
+        state.saved_sysctls.write_text(json.dumps(before, indent=2))
+    for name in SYSCTLS[:2]:
+        _sysctl_path(name).write_text("1")
+    run(["ip", "link", "add", layout.BRIDGE, "type", "bridge"])
+    run(["ip", "addr", "add", f"{layout.NODE_IP}/{layout.NODE_IP_PREFIX}", "dev", layout.BRIDGE])
+    run(["ip", "link", "set", layout.BRIDGE, "up"])
+    run(["iptables", "-N", EGRESS_CHAIN])
+    run(["iptables", "-A", EGRESS_CHAIN, "-i", layout.BRIDGE, "!", "-o", layout.BRIDGE, "-j", "DROP"])
+    run(["iptables", "-I", "FORWARD", "1", "-j", EGRESS_CHAIN])
+
+
+def clean(state: Layout) -> None:
+    """Remove every trace a cluster run may have left on the machine (safe to repeat)."""
+    sandboxes = _task_bundles(state)
+    _kill_cgroup_processes()
+    _unmount_below(state.root)
+    for bundle in sandboxes:
+        _remove_netns_and_socket(bundle)
+    if succeeds(["ip", "link", "show", layout.BRIDGE]):
+        for line in run(["ip", "-o", "link", "show", "master", layout.BRIDGE]).splitlines():
+            run(["ip", "link", "delete", line.split(":")[1].strip().split("@")[0]])
+        run(["ip", "link", "delete", layout.BRIDGE])
+    for iptables in ("iptables", "ip6tables"):
+        for table in TABLES:
+            _remove_our_chains(iptables, table)
+    _remove_cgroups()
+    _remove_pod_log_links(state)
+
+
+def restore(state: Layout) -> None:
+    """Put back the kernel settings recorded by the first `prepare`; drop dirs that were absent."""
+    if not state.saved_sysctls.is_file():
+        return
+    before = json.loads(state.saved_sysctls.read_text())
+    for name, value in before["sysctls"].items():
+        _sysctl_path(name).write_text(value)
+    for directory in before["absent_dirs"]:
+        try:
+            Path(directory).rmdir()  # only if empty: never removes what someone else put there
+        except OSError:
+            pass
+    state.saved_sysctls.unlink()
+
+
+def _sysctl_path(name: str) -> Path:
+    return Path("/proc/sys") / name
+
+
+def _task_bundles(state: Layout) -> list[Path]:
+    """containerd's bundle directories of this cluster's containers (config.json, address)."""
+    tasks = state.containerd_state / "io.containerd.runtime.v2.task"
+    return [path.parent for path in sorted(tasks.glob("*/*/config.json"))]
+
+
+def _remove_netns_and_socket(bundle: Path) -> None:
+    """Unmount and delete a pod's network namespace, and the shim socket a killed shim left."""
+    spec = json.loads((bundle / "config.json").read_text())
+    for namespace in spec.get("linux", {}).get("namespaces", []):
+        path = namespace.get("path", "")
+        if namespace.get("type") == "network" and path.startswith(("/run/netns/", "/var/run/netns/")):
+            _unmount(Path(path))
+            Path(path).unlink(missing_ok=True)
+    address = bundle / "address"
+    if address.is_file():
+        Path(address.read_text().strip().removeprefix("unix://")).unlink(missing_ok=True)
+
+
+def _kill_cgroup_processes() -> None:
+    """SIGKILL every process in a cgroup below the kubelet's cgroup root (the containers)."""
+    for _ in range(50):
+        pids = {int(pid) for procs in _our_cgroups("cgroup.procs") for pid in procs.read_text().split()}
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.1)
+
+
+def _our_cgroups(file_name: str) -> list[Path]:
+    return sorted(CGROUP_FS.glob(f"*{layout.CGROUP_ROOT}/**/{file_name}"))
+
+
+def _remove_cgroups() -> None:
+    """rmdir the cgroup tree below the cgroup root in every hierarchy, deepest first."""
+    for hierarchy in CGROUP_FS.iterdir():
+        root = hierarchy / layout.CGROUP_ROOT.lstrip("/")
+        if not root.is_dir():
+            continue
+        for directory in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+            directory.rmdir()
+        root.rmdir()
+
+
+def _unmount_below(root: Path) -> None:
+    """Lazily unmount every mount point at or below `root`, deepest first."""
+    points = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        point = line.split()[4].encode().decode("unicode_escape")
+        if point == str(root) or point.startswith(f"{root}/"):
+            points.append(point)
+    for point in sorted(points, key=len, reverse=True):
+        _unmount(Path(point))
+
+
+def _unmount(path: Path) -> None:
+    if succeeds(["mountpoint", "-q", str(path)]):
+        run(["umount", "-l", str(path)])
+
+
+def _remove_our_chains(iptables: str, table: str) -> None:
+    """Delete rules jumping to our chains from built-in chains, then flush and delete ours."""
+    try:
+        saved = run([f"{iptables}-save", "-t", table])
+    except SetupError:  # the table does not exist in this kernel/backend: nothing of ours there
+        return
+    ours = [line[1:].split()[0] for line in saved.splitlines() if line.startswith(":") and line[1:].startswith(OUR_CHAIN_PREFIXES)]
+    for line in saved.splitlines():
+        if not line.startswith("-A "):
+            continue
+        rule = shlex.split(line)
+        chain, target = rule[1], rule[rule.index("-j") + 1] if "-j" in rule else ""
+        if chain not in ours and target in ours:
+            run([iptables, "-t", table, "-D", *rule[1:]])
+    for chain in ours:
+        run([iptables, "-t", table, "-F", chain])
+    for chain in ours:
+        run([iptables, "-t", table, "-X", chain])
+
+
+def _remove_pod_log_links(state: Layout) -> None:
+    """The kubelet links container logs into /var/log/containers; drop the links into our state."""
+    links = Path("/var/log/containers")
+    if not links.is_dir():
+        return
+    for link in links.iterdir():
+        if link.is_symlink() and os.readlink(link).startswith(f"{state.root}/"):
+            link.unlink()

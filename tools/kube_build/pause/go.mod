@@ -1,0 +1,3 @@
+module newstracker.local/kube_build/pause
+
+go 1.24.0
