@@ -55,13 +55,12 @@ class AppProcess:
     def log(self) -> str:
         return "\n".join(self.lines)
 
-    def wait_for_line(self, pattern: str, after: int = 0,
-                      timeout: float = PATIENCE_SECONDS) -> re.Match[str]:
-        """The first log line from index `after` on that matches `pattern`, waiting for it."""
+    def wait_for_line(self, pattern: str, timeout: float = PATIENCE_SECONDS) -> re.Match[str]:
+        """The first log line that matches `pattern`, waiting for it to appear."""
         regex = re.compile(pattern)
 
         def match() -> re.Match[str] | None:
-            return next((m for line in self.lines[after:] if (m := regex.search(line))), None)
+            return next((m for line in list(self.lines) if (m := regex.search(line))), None)
 
         wait_until(lambda: match() or self.process.poll() is not None,
                    f"a line matching {pattern!r}", timeout)

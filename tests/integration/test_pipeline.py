@@ -24,7 +24,8 @@ class Api:
         self.url = self.process.wait_for_line(r"serving on (http://\S+)")[1]
 
     def articles(self) -> list[dict[str, object]]:
-        return requests.get(f"{self.url}/news/getAll", timeout=5).json()
+        articles: list[dict[str, object]] = requests.get(f"{self.url}/news/getAll", timeout=5).json()
+        return articles
 
     def urls(self) -> set[object]:
         return {article["url"] for article in self.articles()}
