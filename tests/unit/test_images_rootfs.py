@@ -61,13 +61,16 @@ def test_strip_keeps_copyright_files_and_empties_build_litter(tmp_path: Path) ->
         "var/lib/apt/lists/mirror_Packages": "x", "var/log/apt/history.log": "x",
         "dev/null": "x", "etc/resolv.conf": "nameserver 10.255.255.53\n", "etc/hostname": "vm\n",
         "var/lib/dpkg/status-old": "x", "var/lib/dpkg/status": "kept",
+        "var/cache/debconf/config.dat-old": "x", "var/cache/debconf/config.dat": "kept",
+        "var/cache/ldconfig/aux-cache": "x",
     }
     for name, content in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(content)
     debian.strip_for_container(root)
     left = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
-    assert left == ["etc/hostname", "etc/resolv.conf", "usr/share/doc/curl/copyright", "var/lib/dpkg/status"]
+    assert left == ["etc/hostname", "etc/resolv.conf", "usr/share/doc/curl/copyright",
+                    "var/cache/debconf/config.dat", "var/lib/dpkg/status"]
     assert (root / "etc/resolv.conf").read_text() == ""
     assert (root / "var/log/apt").is_dir() and (root / "dev").is_dir()
     assert not (root / "usr/share/doc/empty").exists()

@@ -79,7 +79,8 @@ def write_layer(source: Path, dest: Path) -> str:
     """Tar the tree under `source` into `dest` (uncompressed) and return its diff_id.
 
     Entries are sorted, owners numeric and taken from the tree, times fixed; hard links stay
-    hard links, sockets are skipped. `dest` appears atomically.
+    hard links, sockets are skipped, extended attributes (file capabilities) are not kept.
+    `dest` appears atomically.
     """
     with _atomic(dest) as partial:
         with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:

@@ -44,6 +44,6 @@ class ActiveMQInstall:
             write_layer(tree, dest)
 
 
-def command(java: str = "java") -> tuple[str, ...]:
+def command() -> tuple[str, ...]:
     """The container's command: the broker in the foreground as PID 1 (see tools.activemq)."""
-    return tuple(activemq.java_command(HOME, CONF_DIR, DATA_DIR, java=java))
+    return tuple(activemq.java_command(HOME, CONF_DIR, DATA_DIR))

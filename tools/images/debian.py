@@ -36,8 +36,10 @@ CHROOT_ENV = {
 }
 #: Emptied after installing: the runtime provides /dev, /proc, /sys; the rest is build litter.
 EMPTIED = ("dev", "proc", "sys", "tmp", "var/tmp", "var/lib/apt/lists", "var/cache/apt",
-           "var/cache/debconf", "usr/share/man", "usr/share/info", "usr/share/locale",
-           "usr/share/lintian")
+           "usr/share/man", "usr/share/info", "usr/share/locale", "usr/share/lintian")
+#: Backups of dpkg's and debconf's databases, and ldconfig's cache of library file times:
+#: never needed in a container, and different on every build.
+STALE = ("var/lib/dpkg/*-old", "var/cache/debconf/*-old", "var/cache/ldconfig/aux-cache")
 #: Files the runtime bind-mounts over; they must exist, and must not leak the build host's.
 TRUNCATED = ("etc/resolv.conf", "etc/hostname")
 
@@ -149,8 +151,9 @@ def strip_for_container(root: Path) -> None:
             path.unlink()
     for relative in TRUNCATED:
         (root / relative).write_text("")
-    for stale in root.glob("var/lib/dpkg/*-old"):
-        stale.unlink()
+    for pattern in STALE:
+        for stale in root.glob(pattern):
+            stale.unlink()
 
 
 def _empty_dir(path: Path) -> None:
