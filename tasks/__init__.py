@@ -9,12 +9,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from invoke import Collection  # noqa: E402
 
-from tasks import ci, deploy, pods, toolchain  # noqa: E402
+from tasks import ci, cluster, deploy, images, pods, toolchain  # noqa: E402
 
 namespace = Collection()
 for module in (deploy, pods):
     for body in Collection.from_module(module).tasks.values():
         namespace.add_task(body)
 namespace.add_task(toolchain.toolchain)
-namespace.add_collection(Collection.from_module(ci), name="ci")
+for collection in (ci, cluster, images):
+    namespace.add_collection(Collection.from_module(collection))
 namespace.configure({"news_tracker": {"stack": "dev"}})

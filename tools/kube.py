@@ -3,17 +3,14 @@ namespace, and says how to get kubectl when it is missing."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tools.cluster import kubectl_command
 from tools.errors import SetupError
 from tools.stack import ClusterTarget
-
-KUBECTL_HINT = ("kubectl is not on PATH: `invoke cluster.up` builds one that matches the local "
-                "cluster; for another cluster install kubectl 1.33-1.35 from your distribution")
 
 
 @dataclass(frozen=True)
@@ -22,13 +19,10 @@ class Kubectl:
     namespace: str
 
     def command(self, *args: str) -> list[str]:
-        kubectl = shutil.which("kubectl")
-        if kubectl is None:
-            raise SetupError(KUBECTL_HINT)
         if not self.target.kubeconfig.is_file():
             raise SetupError(f"no kubeconfig at {self.target.kubeconfig}: start the local cluster "
                              "with `invoke cluster.up`, or set kubernetes:kubeconfig in the stack config")
-        base = [kubectl, "--kubeconfig", str(self.target.kubeconfig)]
+        base = [*kubectl_command(), "--kubeconfig", str(self.target.kubeconfig)]
         if self.target.context:
             base += ["--context", self.target.context]
         return [*base, "--namespace", self.namespace, *args]
