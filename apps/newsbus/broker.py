@@ -102,7 +102,8 @@ class StompBroker:
             raise BrokerUnavailable(f"cannot connect to {where}: {str(error) or type(error).__name__}") from None
         if not events.settled.wait(self._timeout) or not events.connected:
             _disconnect(connection)
-            raise BrokerUnavailable(f"{where} did not accept the login: {events.error or 'no answer'}")
+            reason = f"refused the login: {events.error}" if events.error else "did not answer the login"
+            raise BrokerUnavailable(f"{where} {reason}")
         self._connection, self._events = connection, events
 
     def publish(self, bodies: Sequence[str]) -> None:
@@ -135,13 +136,16 @@ class StompBroker:
 
     def _deliver(self, frame: Any, on_message: Callable[[str], None]) -> None:
         ack_id = frame.headers.get("ack", frame.headers.get("message-id"))
+        answer = "ack"
         try:
             on_message(frame.body)
         except Exception:  # a message we cannot handle goes back; ActiveMQ dead-letters it after 6
             log.exception("handling message %s failed; returning it to the queue", ack_id)
-            self._call("nack", ack_id)
-            return
-        self._call("ack", ack_id)
+            answer = "nack"
+        try:
+            self._call(answer, ack_id)
+        except BrokerUnavailable as error:
+            log.warning("could not %s message %s (%s); the broker delivers it again", answer, ack_id, error)
 
     def _expect_receipt(self) -> str:
         receipt = uuid.uuid4().hex

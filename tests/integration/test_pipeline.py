@@ -106,5 +106,5 @@ def test_a_wrong_password_is_refused_and_not_logged(broker: Broker) -> None:
     job = run_job(broker, ACTIVEMQ_PASSWORD=wrong, NEWS_JOB_BROKER_WAIT_SECONDS="0")
 
     assert job.process.returncode == 1
-    assert "did not accept the login" in job.log
+    assert "refused the login: User name [news-test] or password is invalid" in job.log
     assert wrong not in job.log
