@@ -190,7 +190,7 @@ def test_10_with_persistence_articles_published_while_the_api_is_down_survive_a_
     invoke("delete-pod", api)
     exec_in(job, "printf '%s' " + json.dumps(json.dumps({"articles": [article]})) +
             " > /tmp/one.json && NEWS_SOURCE_FILE=/tmp/one.json NEWS_JOB_INTERVAL_SECONDS=0 "
-            "python3 -m news_job")
+            "python3 -m apps.news_job")
     invoke("delete-pod", broker)
     invoke("up")
     wait_for(lambda: marker in {a["url"] for a in articles_via_port_forward()},

@@ -9,7 +9,8 @@ from tools.paths import REPO
 
 ROOT_TASKS = {"up", "down", "preview", "refresh", "outputs", "pods", "describe", "ip", "logs",
               "exec", "port-forward", "delete-pod", "restart-container", "ping", "manifests",
-              "toolchain"}
+              "toolchain", "cluster.up", "cluster.down", "cluster.status", "images.build",
+              "images.load", "ci.preview", "ci.deploy"}
 
 
 def test_invoke_list_shows_every_task_with_help() -> None:
