@@ -16,6 +16,8 @@ ROOT_TASKS = {"up", "down", "preview", "refresh", "outputs", "pods", "describe",
 def test_invoke_list_shows_every_task_with_help() -> None:
     listing = subprocess.run([sys.executable, "-m", "invoke", "--list", "--list-format", "json"],
                              cwd=REPO, capture_output=True, text=True, check=True).stdout
-    tasks = {t["name"]: t["help"] for t in json.loads(listing)["tasks"]}
+    root = json.loads(listing)
+    tasks = {t["name"]: t["help"] for t in root["tasks"]}
+    tasks |= {f"{sub['name']}.{t['name']}": t["help"] for sub in root["collections"] for t in sub["tasks"]}
     assert ROOT_TASKS <= tasks.keys()
     assert all(tasks[name] for name in ROOT_TASKS)
