@@ -6,6 +6,7 @@ from invoke import Context, task
 from tasks.session import reports_setup_errors
 from tools.cluster import choose_driver
 from tools.images.build import build as build_images
+from tools.images.build import prune as prune_layers
 
 NAMES_HELP = {"name": "an image to build (activemq, news-job, news-api); repeat for more; default all"}
 
@@ -25,3 +26,11 @@ def load(c: Context, name: list[str] | None = None) -> None:
     archives = build_images(name or ())
     choose_driver().load_images(list(archives.values()))
     print(f"loaded: {', '.join(archives)}")
+
+
+@task
+@reports_setup_errors
+def prune(c: Context) -> None:
+    """Delete cached image layers that no current image uses (other clones may rebuild them)."""
+    for layer in prune_layers():
+        print(f"removed {layer}")

@@ -117,3 +117,15 @@ def test_tree_digest_sees_modes_and_names_but_not_bytecode(tmp_path: Path) -> No
 def test_missing_input_is_a_setup_error(tmp_path: Path) -> None:
     with pytest.raises(SetupError, match="does not exist"):
         key_of(tmp_path / "missing")
+
+
+def test_prune_deletes_only_layers_no_current_image_uses(
+        cache_in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    current = image(CountingRecipe("base"), CountingRecipe("app v2"))
+    build.build_image(image(CountingRecipe("base"), CountingRecipe("app v1")))
+    build.build_image(current)
+    monkeypatch.setattr(build, "definitions", lambda: {"news-job": current})
+    removed = build.prune()
+    assert [path.stem for path in removed] == [build.layer_key(CountingRecipe("app v1"))]
+    assert sorted(path.stem for path in (cache_in_tmp / "layers").glob("*.tar")) == sorted(
+        build.layer_key(recipe) for recipe in current.layers)

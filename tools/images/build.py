@@ -6,6 +6,8 @@ whose inputs changed (usually only the app layer), and is a no-op when nothing d
 
     CACHE_ROOT/images/layers/<key>.tar          one per layer recipe, shared between images
     CACHE_ROOT/images/archives/<name>/<key>.tar the docker-archive (older ones are removed)
+
+Layers that no current image uses stay until `prune`.
 """
 from __future__ import annotations
 
@@ -63,6 +65,18 @@ def cached_layer(recipe: LayerRecipe, key: str) -> Path:
     with step(f"building layer {type(recipe).__name__} {key[:12]}"), scratch_dir("layer") as scratch:
         recipe.write(scratch / "layer.tar")
         return publish(scratch / "layer.tar", dest)
+
+
+def prune() -> list[Path]:
+    """Delete cached layers that none of the current images uses; return what was deleted.
+
+    Not done by `build`: clones of other versions share the cache and may still need them.
+    """
+    wanted = {layer_key(recipe) for image in definitions().values() for recipe in image.layers}
+    stale = [layer for layer in LAYERS.glob("*.tar") if layer.stem not in wanted]
+    for layer in stale:
+        layer.unlink()
+    return stale
 
 
 def _source(code: object) -> Path:
