@@ -1,5 +1,5 @@
 """Helpers for the tests of apps/: run an app as a real process and read its log, wait for a
-condition, find a free loopback port."""
+condition, find a free loopback port, serve HTTP from a thread."""
 from __future__ import annotations
 
 import os
@@ -10,12 +10,25 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 #: Generous: these bound waits for things that normally take well under a second.
 PATIENCE_SECONDS = 30.0
+
+
+@contextmanager
+def serving(server: ThreadingHTTPServer) -> Iterator[str]:
+    """Serve from a thread; yields the base URL. A short poll interval keeps shutdown quick."""
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def wait_until(condition: Callable[[], object], what: str, timeout: float = PATIENCE_SECONDS) -> None:

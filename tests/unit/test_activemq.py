@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import tarfile
-import threading
 from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.news_apps import serving
 from tools import activemq
 from tools.errors import SetupError
 
@@ -45,14 +45,10 @@ def maven(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(repository)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setattr(activemq, "MAVEN_CENTRAL", f"http://127.0.0.1:{server.server_address[1]}")
-    monkeypatch.setattr(activemq, "CACHE_ROOT", tmp_path / "cache")
-    try:
+    with serving(server) as url:
+        monkeypatch.setattr(activemq, "MAVEN_CENTRAL", url)
+        monkeypatch.setattr(activemq, "CACHE_ROOT", tmp_path / "cache")
         yield repository
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_fetch_unpacks_a_verified_archive_into_the_cache(maven: Path, tmp_path: Path) -> None:

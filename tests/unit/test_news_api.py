@@ -16,7 +16,7 @@ from apps.news_api.server import make_server
 from apps.newsbus.config import BrokerConfig, ConfigError
 from apps.newsbus.lifecycle import Shutdown
 from apps.newsbus.retry import Backoff
-from tests.news_apps import AppProcess, free_port, wait_until
+from tests.news_apps import AppProcess, free_port, serving, wait_until
 from tests.unit.fake_broker import FakeBroker
 
 QUICK = Backoff(initial=0.001, maximum=0.002)
@@ -64,14 +64,8 @@ def store() -> ArticleStore:
 @pytest.fixture
 def server(store: ArticleStore) -> Iterator[tuple[str, threading.Event]]:
     subscribed = threading.Event()
-    http = make_server(store, subscribed, "127.0.0.1", 0)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{http.server_address[1]}", subscribed
-    finally:
-        http.shutdown()
-        http.server_close()
+    with serving(make_server(store, subscribed, "127.0.0.1", 0)) as url:
+        yield url, subscribed
 
 
 def test_get_all_returns_the_stored_articles(server: tuple[str, threading.Event],

@@ -18,7 +18,7 @@ from apps.news_job.sources import SAMPLE_FILE, FileSource, NewsApiSource, Source
 from apps.newsbus.config import BrokerConfig, ConfigError
 from apps.newsbus.lifecycle import Shutdown
 from apps.newsbus.retry import Backoff
-from tests.news_apps import AppProcess, free_port
+from tests.news_apps import AppProcess, free_port, serving
 from tests.unit.fake_broker import FakeBroker
 
 SAMPLE = json.loads(SAMPLE_FILE.read_text())["articles"]
@@ -177,15 +177,9 @@ class FakeNewsApi(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def newsapi() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeNewsApi)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     FakeNewsApi.requests = []
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v2/everything"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), FakeNewsApi)) as url:
+        yield f"{url}/v2/everything"
 
 
 def test_the_newsapi_source_sends_the_key_header_and_the_query(newsapi: str) -> None:
