@@ -15,7 +15,8 @@ import pulumi_kubernetes as k8s
 
 from apps.images import IMAGES
 from components.pod import (
-    Container, Mount, PodSettings, Port, Probe, Resources, SecretEnv, labels, pod, selector,
+    Container, Mount, PodComponent, PodSettings, Port, Probe, Resources, SecretEnv, labels, pod,
+    selector,
 )
 
 #: Where the broker image keeps its message store and its log file (tools/images builds it so).
@@ -72,13 +73,9 @@ class ActiveMQBrokerArgs:
         cpu_request="100m", memory_request="384Mi", memory_limit="768Mi"))
 
 
-class ActiveMQBroker(pulumi.ComponentResource):
+class ActiveMQBroker(PodComponent):
     """The broker pod, its Service, its credentials Secret and (optionally) its data claim."""
 
-    pod_name: pulumi.Output[str]
-    pod_ip: pulumi.Output[str]
-    container_names: list[str]
-    ports: dict[str, int]
     client: BrokerClient
 
     def __init__(self, name: str, args: ActiveMQBrokerArgs,
@@ -130,17 +127,13 @@ class ActiveMQBroker(pulumi.ComponentResource):
             readiness=Probe(STOMP.number, initial_delay=5, period=3),
             liveness=Probe(OPENWIRE.number, initial_delay=60, period=10),
         )
-        sidecars = list(args.sidecars)
-        if args.log_sidecar:
-            sidecars.insert(0, log_tail_sidecar(args.image))
-
-        self._pod = pod(
+        log_tail = [log_tail_sidecar(args.image)] if args.log_sidecar else []
+        containers = [broker, *log_tail, *args.sidecars]
+        broker_pod = pod(
             f"{name}-pod",
             PodSettings(name=args.pod_name, namespace=args.namespace, labels=pod_labels,
                         grace_period=args.grace_period, volumes=tuple(volumes)),
-            [broker, *sidecars],
-            child,
-        )
+            containers, child)
         k8s.core.v1.Service(
             f"{name}-service",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=args.service_name, namespace=args.namespace,
@@ -151,14 +144,7 @@ class ActiveMQBroker(pulumi.ComponentResource):
                 ports=[k8s.core.v1.ServicePortArgs(name=p.name, port=p.number, target_port=p.name)
                        for p in (STOMP, OPENWIRE, CONSOLE)]),
             opts=child)
-
-        self.pod_name = self._pod.metadata.name
-        self.pod_ip = self._pod.status.pod_ip
-        self.container_names = [args.container_name, *(c.name for c in sidecars)]
-        self.ports = {p.name: p.number for p in (CONSOLE, OPENWIRE, STOMP)}
-        self.register_outputs({"pod_name": self.pod_name, "pod_ip": self.pod_ip,
-                               "container_names": self.container_names, "ports": self.ports,
-                               "service_name": args.service_name})
+        self._expose(broker_pod, containers)
 
 
 def log_tail_sidecar(image: str) -> Container:

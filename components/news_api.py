@@ -11,7 +11,9 @@ import pulumi
 
 from apps.images import IMAGES
 from components.activemq import BrokerClient
-from components.pod import Container, PodSettings, Port, Probe, Resources, labels, pod
+from components.pod import (
+    Container, PodComponent, PodSettings, Port, Probe, Resources, labels, pod,
+)
 
 HTTP = Port("http", 8080)
 
@@ -32,13 +34,8 @@ class NewsApiArgs:
         cpu_request="20m", memory_request="48Mi", memory_limit="192Mi"))
 
 
-class NewsApi(pulumi.ComponentResource):
+class NewsApi(PodComponent):
     """The api pod."""
-
-    pod_name: pulumi.Output[str]
-    pod_ip: pulumi.Output[str]
-    container_names: list[str]
-    ports: dict[str, int]
 
     def __init__(self, name: str, args: NewsApiArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -55,16 +52,9 @@ class NewsApi(pulumi.ComponentResource):
             readiness=Probe(args.port, http_path="/readyz", period=3),
             liveness=Probe(args.port, http_path="/healthz", initial_delay=10, period=10),
         )
-        self._pod = pod(
-            f"{name}-pod",
-            PodSettings(name=args.pod_name, namespace=args.namespace, labels=pod_labels,
-                        grace_period=args.grace_period),
-            [api, *args.sidecars],
-            pulumi.ResourceOptions(parent=self),
-        )
-        self.pod_name = self._pod.metadata.name
-        self.pod_ip = self._pod.status.pod_ip
-        self.container_names = [args.container_name, *(c.name for c in args.sidecars)]
-        self.ports = {HTTP.name: args.port}
-        self.register_outputs({"pod_name": self.pod_name, "pod_ip": self.pod_ip,
-                               "container_names": self.container_names, "ports": self.ports})
+        containers = [api, *args.sidecars]
+        self._expose(pod(f"{name}-pod",
+                         PodSettings(name=args.pod_name, namespace=args.namespace,
+                                     labels=pod_labels, grace_period=args.grace_period),
+                         containers, pulumi.ResourceOptions(parent=self)),
+                     containers)

@@ -14,7 +14,9 @@ import pulumi_kubernetes as k8s
 
 from apps.images import IMAGES
 from components.activemq import BrokerClient
-from components.pod import Container, Mount, PodSettings, Resources, SecretEnv, labels, pod
+from components.pod import (
+    Container, Mount, PodComponent, PodSettings, Resources, SecretEnv, labels, pod,
+)
 
 ARTICLES_DIR = "/etc/news-job"
 ARTICLES_KEY = "articles.json"
@@ -50,13 +52,8 @@ class NewsJobArgs:
         cpu_request="10m", memory_request="32Mi", memory_limit="128Mi"))
 
 
-class NewsJob(pulumi.ComponentResource):
+class NewsJob(PodComponent):
     """The job pod and the ConfigMap or Secret its article source needs."""
-
-    pod_name: pulumi.Output[str]
-    pod_ip: pulumi.Output[str]
-    container_names: list[str]
-    ports: dict[str, int]
 
     def __init__(self, name: str, args: NewsJobArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -93,17 +90,10 @@ class NewsJob(pulumi.ComponentResource):
 
         job = Container(name=args.container_name, image=args.image, resources=args.resources,
                         env=env, secret_env=secret_env, mounts=tuple(mounts))
-        self._pod = pod(
-            f"{name}-pod",
-            PodSettings(name=args.pod_name, namespace=args.namespace, labels=pod_labels,
-                        grace_period=args.grace_period, restart_policy="OnFailure",
-                        volumes=tuple(volumes)),
-            [job, *args.sidecars],
-            child,
-        )
-        self.pod_name = self._pod.metadata.name
-        self.pod_ip = self._pod.status.pod_ip
-        self.container_names = [args.container_name, *(c.name for c in args.sidecars)]
-        self.ports = {}
-        self.register_outputs({"pod_name": self.pod_name, "pod_ip": self.pod_ip,
-                               "container_names": self.container_names})
+        containers = [job, *args.sidecars]
+        self._expose(pod(f"{name}-pod",
+                         PodSettings(name=args.pod_name, namespace=args.namespace,
+                                     labels=pod_labels, grace_period=args.grace_period,
+                                     restart_policy="OnFailure", volumes=tuple(volumes)),
+                         containers, child),
+                     containers)

@@ -190,3 +190,21 @@ def pod(resource_name: str, settings: PodSettings, containers: Sequence[Containe
         ),
         opts=opts,
     )
+
+
+class PodComponent(pulumi.ComponentResource):
+    """A component built around one Pod, exposing what users and tasks need to reach it."""
+
+    pod_name: pulumi.Output[str]
+    pod_ip: pulumi.Output[str]
+    container_names: list[str]
+    ports: dict[str, int]
+
+    def _expose(self, pod_resource: k8s.core.v1.Pod, containers: Sequence[Container]) -> None:
+        """Set the typed outputs from the pod and its containers, and register them."""
+        self.pod_name = pod_resource.metadata.name
+        self.pod_ip = pod_resource.status.pod_ip
+        self.container_names = [c.name for c in containers]
+        self.ports = {p.name: p.number for c in containers for p in c.ports}
+        self.register_outputs({"pod_name": self.pod_name, "pod_ip": self.pod_ip,
+                               "container_names": self.container_names, "ports": self.ports})
