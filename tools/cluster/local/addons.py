@@ -18,9 +18,9 @@ from tools.cluster.local.pki import APISERVER_KUBELET_CLIENT
 MANIFESTS = Path(__file__).with_name("addons")
 
 
-def render(name: str, **values: object) -> str:
-    """The manifest addons/<name>.yaml with its ${placeholders} filled in."""
-    return Template((MANIFESTS / f"{name}.yaml").read_text()).substitute(values)
+def render(manifest: str, **values: object) -> str:
+    """The manifest addons/<manifest>.yaml with its ${placeholders} filled in."""
+    return Template((MANIFESTS / f"{manifest}.yaml").read_text()).substitute(values)
 
 
 def pv_recycler_template(state: Layout) -> Path:

@@ -64,7 +64,7 @@ def kubelet_config(state: Layout) -> Path:
         "clusterDNS": [layout.DNS_SERVICE_IP],
         "clusterDomain": layout.CLUSTER_DOMAIN,
         "resolvConf": str(_write(state.config / "resolv.conf", "# no upstream resolvers: pods resolve cluster names only\n")),
-        "podLogsDirectory": str(state.root / "pod-logs"),
+        "podLogsDir": str(state.root / "pod-logs"),
         "volumePluginDir": str(state.kubelet_dir / "volume-plugins"),
         "staticPodPath": "",
         "failSwapOn": False,
@@ -84,10 +84,11 @@ def kube_proxy_config(state: Layout) -> Path:
         "clientConnection": {"kubeconfig": str(state.kubeconfig_for("kube-proxy"))},
         "hostnameOverride": layout.NODE_NAME,
         "clusterCIDR": layout.POD_CIDR,
-        "bindAddress": "127.0.0.1",
+        "bindAddress": layout.NODE_IP,  # not a listener in iptables mode: how kube-proxy finds the node IP
         "healthzBindAddress": "127.0.0.1:10256",
         "metricsBindAddress": "127.0.0.1:10249",
-        "nodePortAddresses": ["primary"],
+        "nodePortAddresses": ["primary"],  # the node IP only, never the machine's other interfaces
+        "iptables": {"localhostNodePorts": False},  # else it sets route_localnet=1 machine-wide
         # zero values make kube-proxy leave the conntrack sysctls alone (as local-up-cluster.sh does)
         "conntrack": {"maxPerCore": 0, "min": 0, "tcpEstablishedTimeout": "0s", "tcpCloseWaitTimeout": "0s"},
     }

@@ -96,10 +96,9 @@ class LocalDriver:
             run(["ctr", "--address", str(self.state.containerd_socket), "-n", "k8s.io", "images", "import", str(archive)])
 
     def _start(self, wave: Sequence[processes.Process]) -> None:
-        for process in wave:
-            processes.start(self.state, process)
+        started = [processes.start(self.state, process) for process in wave]
         with step("start " + ", ".join(process.name for process in wave)):
-            processes.wait_ready(self.state, wave, START_TIMEOUT)
+            processes.wait_ready(self.state, started, START_TIMEOUT)
 
     def _clean(self) -> None:
         processes.stop(self.state, list(reversed(COMPONENTS)))

@@ -31,6 +31,7 @@ SYSCTLS = (
     "kernel/panic_on_oops",
     "kernel/keys/root_maxkeys",
     "kernel/keys/root_maxbytes",
+    "net/ipv4/conf/all/route_localnet",  # kube-proxy's, should it ever route NodePorts on localhost
 )
 HOST_DIRS = (Path("/var/log/containers"), Path("/run/netns"), Path("/run/containerd/s"), Path("/run/containerd"))
 """Directories the kubelet, CNI and containerd create outside the state dir (paths are fixed in them)."""
@@ -51,6 +52,7 @@ def prepare(state: Layout) -> None:
         state.saved_sysctls.write_text(json.dumps(before, indent=2))
     for name in SYSCTLS[:2]:
         _sysctl_path(name).write_text("1")
+    _make_cgroup_root()
     run(["ip", "link", "add", layout.BRIDGE, "type", "bridge"])
     run(["ip", "addr", "add", f"{layout.NODE_IP}/{layout.NODE_IP_PREFIX}", "dev", layout.BRIDGE])
     run(["ip", "link", "set", layout.BRIDGE, "up"])
@@ -67,9 +69,7 @@ def clean(state: Layout) -> None:
     for bundle in sandboxes:
         _remove_netns_and_socket(bundle)
     if succeeds(["ip", "link", "show", layout.BRIDGE]):
-        for line in run(["ip", "-o", "link", "show", "master", layout.BRIDGE]).splitlines():
-            run(["ip", "link", "delete", line.split(":")[1].strip().split("@")[0]])
-        run(["ip", "link", "delete", layout.BRIDGE])
+        run(["ip", "link", "delete", layout.BRIDGE])  # pods' veths went with their namespaces
     for iptables in ("iptables", "ip6tables"):
         for table in TABLES:
             _remove_our_chains(iptables, table)
@@ -131,6 +131,18 @@ def _kill_cgroup_processes() -> None:
 
 def _our_cgroups(file_name: str) -> list[Path]:
     return sorted(CGROUP_FS.glob(f"*{layout.CGROUP_ROOT}/**/{file_name}"))
+
+
+def _make_cgroup_root() -> None:
+    """The kubelet requires its cgroup root to exist in every cgroup v1 hierarchy."""
+    for hierarchy in CGROUP_FS.iterdir():
+        if not (hierarchy / "cgroup.procs").is_file() or hierarchy.name == "unified":
+            continue
+        root = hierarchy / layout.CGROUP_ROOT.lstrip("/")
+        root.mkdir(exist_ok=True)
+        if hierarchy.name == "cpuset":  # a new cpuset is empty; tasks can join only once it has CPUs and memory nodes
+            for setting in ("cpuset.cpus", "cpuset.mems"):
+                (root / setting).write_text((hierarchy / setting).read_text())
 
 
 def _remove_cgroups() -> None:

@@ -21,7 +21,8 @@ from tools.errors import SetupError
 
 MARKER = "NEWS_TRACKER_CLUSTER"
 LOG_TAIL_LINES = 25
-STOP_GRACE_SECONDS = 10.0
+STOP_GRACE_SECONDS = 3.0
+"""Enough for a clean exit; the API server may take longer draining watches, and has no state to lose."""
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,19 @@ class Process:
     env: dict[str, str] = field(default_factory=dict)
 
 
-def start(state: Layout, process: Process) -> None:
+@dataclass(frozen=True)
+class Started:
+    """A process this run started, with the handle that tells when it exits."""
+
+    process: Process
+    child: subprocess.Popen[bytes]
+
+
+def start(state: Layout, process: Process) -> Started:
     """Start `process` in its own session, logging to logs/<name>.log, PID in pids/<name>.pid."""
     state.logs.mkdir(parents=True, exist_ok=True)
     state.pids.mkdir(parents=True, exist_ok=True)
-    with log_file(state, process.name).open("ab") as log:
+    with log_file(state, process.name).open("wb") as log:
         child = subprocess.Popen(
             list(process.argv),
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -46,20 +55,21 @@ def start(state: Layout, process: Process) -> None:
             start_new_session=True,
         )
     pid_file(state, process.name).write_text(f"{child.pid}\n")
+    return Started(process, child)
 
 
-def wait_ready(state: Layout, processes: Iterable[Process], timeout: float) -> None:
+def wait_ready(state: Layout, started: Iterable[Started], timeout: float) -> None:
     """Wait until every process answers its probe; raise naming the log of one that died or hung."""
-    waiting = list(processes)
+    waiting = list(started)
     deadline = time.monotonic() + timeout
     while waiting:
-        for process in list(waiting):
-            if not running(state, process.name):
-                raise _start_failure(state, process.name, "exited during start-up")
-            if process.ready():
-                waiting.remove(process)
+        for each in list(waiting):
+            if each.child.poll() is not None:
+                raise _start_failure(state, each.process.name, f"exited during start-up (exit {each.child.returncode})")
+            if each.process.ready():
+                waiting.remove(each)
         if waiting and time.monotonic() > deadline:
-            raise _start_failure(state, waiting[0].name, f"not ready after {timeout:.0f}s")
+            raise _start_failure(state, waiting[0].process.name, f"not ready after {timeout:.0f}s")
         if waiting:
             time.sleep(0.25)
 
