@@ -8,7 +8,7 @@ from tools.toolchain import ensure_toolchain
 from tools.toolchain.pins import KUBERNETES_PROVIDER_VERSION, PULUMI_VERSION
 
 
-@task(default=True)
+@task
 def toolchain(c: Context) -> None:
     """Build or reuse the pinned Pulumi CLI and Kubernetes provider; print their bin dir."""
     try:

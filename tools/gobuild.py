@@ -91,6 +91,7 @@ def ensure(build: GoBuild) -> Path:
     final.parent.mkdir(parents=True, exist_ok=True)
     _remove_abandoned_temps(final)
     scratch = Path(tempfile.mkdtemp(prefix=f"{final.name}{TEMP_MARK}{os.getpid()}-", dir=final.parent))
+    scratch.chmod(0o755)  # mkdtemp's 0700 would hide the published build from other users
     try:
         source_dir = build.module_dir
         if build.prepare:
