@@ -1,4 +1,5 @@
 """Invoke tasks for the project's Kubernetes cluster (driver chosen by tools.cluster)."""
+
 from __future__ import annotations
 
 from invoke import Context, Exit, task

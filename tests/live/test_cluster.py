@@ -5,6 +5,7 @@ ClusterIP Service and by the Service's DNS name; service-account tokens are moun
 The session fixture in conftest.py brings the cluster up (and fails the run if it cannot).
 Everything here happens in one namespace, deleted at the end.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,47 +30,79 @@ WEB_PORT = 8080
 
 def manifests(namespace: str) -> list[dict[str, Any]]:
     web = {
-        "apiVersion": "v1", "kind": "Pod",
+        "apiVersion": "v1",
+        "kind": "Pod",
         "metadata": {"name": "web", "namespace": namespace, "labels": {"app": "web"}},
-        "spec": {"containers": [{
-            "name": "web", "image": BUSYBOX_IMAGE, "imagePullPolicy": "Never",
-            "command": ["sh", "-c", f"echo '{PAGE}' > /www/index.html; echo web starting; exec httpd -f -p {WEB_PORT} -h /www"],
-            "ports": [{"containerPort": WEB_PORT}],
-        }]},
+        "spec": {
+            "containers": [
+                {
+                    "name": "web",
+                    "image": BUSYBOX_IMAGE,
+                    "imagePullPolicy": "Never",
+                    "command": [
+                        "sh",
+                        "-c",
+                        f"echo '{PAGE}' > /www/index.html; echo web starting; exec httpd -f -p {WEB_PORT} -h /www",
+                    ],
+                    "ports": [{"containerPort": WEB_PORT}],
+                }
+            ]
+        },
     }
     client = {
-        "apiVersion": "v1", "kind": "Pod",
+        "apiVersion": "v1",
+        "kind": "Pod",
         "metadata": {"name": "client", "namespace": namespace},
         "spec": {
-            "containers": [{
-                "name": "client", "image": BUSYBOX_IMAGE, "imagePullPolicy": "Never",
-                "command": ["sh", "-c", "echo ok > /data/written; exec sleep 3600"],
-                "volumeMounts": [{"name": "data", "mountPath": "/data"}],
-            }],
+            "containers": [
+                {
+                    "name": "client",
+                    "image": BUSYBOX_IMAGE,
+                    "imagePullPolicy": "Never",
+                    "command": ["sh", "-c", "echo ok > /data/written; exec sleep 3600"],
+                    "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+                }
+            ],
             "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}],
         },
     }
     claim = {
-        "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
         "metadata": {"name": "data", "namespace": namespace},
         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
     }
     service = {
-        "apiVersion": "v1", "kind": "Service",
+        "apiVersion": "v1",
+        "kind": "Service",
         "metadata": {"name": "web", "namespace": namespace},
         "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": WEB_PORT}]},
     }
-    return [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}, claim, web, client, service]
+    return [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
+        claim,
+        web,
+        client,
+        service,
+    ]
 
 
 class Kubectl:
     """kubectl against the cluster under test, in the test namespace."""
 
     def __init__(self, namespace: str) -> None:
-        self.base = [*kubectl_command(), "--kubeconfig", str(choose_driver().kubeconfig), "--namespace", namespace]
+        self.base = [
+            *kubectl_command(),
+            "--kubeconfig",
+            str(choose_driver().kubeconfig),
+            "--namespace",
+            namespace,
+        ]
 
     def __call__(self, *args: str, stdin: str | None = None) -> str:
-        done = subprocess.run([*self.base, *args], input=stdin, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [*self.base, *args], input=stdin, capture_output=True, text=True, timeout=120, check=False
+        )
         assert done.returncode == 0, f"kubectl {' '.join(args)} failed: {done.stderr}"
         return done.stdout
 
@@ -103,7 +136,10 @@ def test_exec_through_the_api_server(kubectl: Kubectl) -> None:
 
 def test_port_forward_through_the_api_server(kubectl: Kubectl) -> None:
     forward = subprocess.Popen(
-        [*kubectl.base, "port-forward", "pod/web", f":{WEB_PORT}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [*kubectl.base, "port-forward", "pod/web", f":{WEB_PORT}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         assert forward.stdout is not None
@@ -129,7 +165,11 @@ def test_pod_reaches_pod_by_ip(kubectl: Kubectl) -> None:
 
 def test_pod_reaches_pod_through_cluster_ip_service(kubectl: Kubectl) -> None:
     cluster_ip = kubectl.json("get", "service", "web")["spec"]["clusterIP"]
-    wait_for(lambda: kubectl.json("get", "endpointslices", "-l", "kubernetes.io/service-name=web")["items"], "web endpoints", timeout=30)
+    wait_for(
+        lambda: kubectl.json("get", "endpointslices", "-l", "kubernetes.io/service-name=web")["items"],
+        "web endpoints",
+        timeout=30,
+    )
     assert fetch_from_client(kubectl, f"http://{cluster_ip}/") == PAGE
 
 
@@ -151,5 +191,11 @@ def test_persistent_volume_claim_binds_and_is_writable(kubectl: Kubectl) -> None
 
 def test_pods_cannot_resolve_outside_names(kubectl: Kubectl) -> None:
     """Cluster DNS has no upstream: an outside name must not resolve (and so is never reached)."""
-    done = subprocess.run([*kubectl.base, "exec", "client", "--", "nslookup", "example.com"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [*kubectl.base, "exec", "client", "--", "nslookup", "example.com"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode != 0, done.stdout

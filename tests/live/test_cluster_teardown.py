@@ -6,6 +6,7 @@ fixture does), so tests after it find the same cluster they would have found bef
 deployed to the cluster before it is gone afterwards, so it belongs at the end of a run or
 before the stack is deployed (file order puts it before test_post.py).
 """
+
 from __future__ import annotations
 
 import json
@@ -56,13 +57,16 @@ def test_down_leaves_nothing_behind_and_up_recovers() -> None:
     if not isinstance(driver, LocalDriver):
         pytest.skip("leftovers are checked for the local driver; kind's are kind's")
     state = driver.state
-    saved = json.loads(state.saved_sysctls.read_text())["sysctls"]
+    saved = json.loads(state.machine_before.read_text())["sysctls"]
     assert processes_of(state.root), "the cluster should be running before the test"
 
     invoke("cluster.down")
 
     assert processes_of(state.root) == []
-    assert subprocess.run(["ip", "link", "show", layout.BRIDGE], capture_output=True).returncode != 0, "bridge left behind"
+    assert (
+        subprocess.run(["ip", "link", "show", layout.BRIDGE], capture_output=True, check=False).returncode
+        != 0
+    ), "bridge left behind"
     assert our_chains() == []
     assert mounts_below(state.root) == []
     assert sorted(Path("/sys/fs/cgroup").glob(f"*{layout.CGROUP_ROOT}")) == []

@@ -1,4 +1,5 @@
 """The kind driver's command lines, and which driver the chooser picks (no cluster needed)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-import tools.cluster as cluster
+from tools import cluster
 from tools.cluster.kind import CONFIG, KindDriver
 from tools.cluster.local.driver import LocalDriver
 from tools.errors import SetupError
@@ -29,8 +30,17 @@ def test_kind_up_creates_the_three_node_cluster_into_the_projects_kubeconfig(tmp
     runner = FakeRunner()
     KindDriver(run=runner, kubeconfig=tmp_path / "kubeconfig").up()
     assert runner.calls[-1] == [
-        "kind", "create", "cluster", "--name", "news-tracker", "--config", str(CONFIG),
-        "--kubeconfig", str(tmp_path / "kubeconfig"), "--wait", "120s",
+        "kind",
+        "create",
+        "cluster",
+        "--name",
+        "news-tracker",
+        "--config",
+        str(CONFIG),
+        "--kubeconfig",
+        str(tmp_path / "kubeconfig"),
+        "--wait",
+        "120s",
     ]
 
 
@@ -59,7 +69,9 @@ def test_kind_config_has_one_control_plane_and_two_workers() -> None:
 
 
 @pytest.mark.parametrize(("requested", "expected"), [("kind", KindDriver), ("local", LocalDriver)])
-def test_env_override_picks_the_driver(monkeypatch: pytest.MonkeyPatch, requested: str, expected: type) -> None:
+def test_env_override_picks_the_driver(
+    monkeypatch: pytest.MonkeyPatch, requested: str, expected: type
+) -> None:
     monkeypatch.setenv(cluster.DRIVER_ENV, requested)
     assert isinstance(cluster.choose_driver(), expected)
 
@@ -70,7 +82,9 @@ def test_unknown_driver_name_is_a_setup_error(monkeypatch: pytest.MonkeyPatch) -
         cluster.choose_driver()
 
 
-@pytest.mark.parametrize(("working", "expected"), [({"docker", "kind"}, KindDriver), ({"kind"}, LocalDriver), (set(), LocalDriver)])
+@pytest.mark.parametrize(
+    ("working", "expected"), [({"docker", "kind"}, KindDriver), ({"kind"}, LocalDriver), (set(), LocalDriver)]
+)
 def test_without_override_kind_needs_both_docker_and_kind(
     monkeypatch: pytest.MonkeyPatch, working: set[str], expected: type
 ) -> None:

@@ -9,6 +9,7 @@ Two drivers: `kind` (Docker containers, when a Docker engine and kind work) and 
 (upstream Kubernetes as host processes; the default on the project's machines, which have no
 Docker engine). NEWS_TRACKER_CLUSTER_DRIVER=local|kind overrides the choice.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,7 +24,7 @@ from tools.cluster.local.driver import LocalDriver
 from tools.errors import SetupError
 
 DRIVER_ENV = "NEWS_TRACKER_CLUSTER_DRIVER"
-DRIVERS: dict[str, type[KindDriver] | type[LocalDriver]] = {"kind": KindDriver, "local": LocalDriver}
+DRIVERS: dict[str, type[KindDriver | LocalDriver]] = {"kind": KindDriver, "local": LocalDriver}
 
 __all__ = ["ClusterDriver", "ClusterStatus", "choose_driver", "kubectl_command"]
 
@@ -33,7 +34,9 @@ def choose_driver() -> ClusterDriver:
     requested = os.environ.get(DRIVER_ENV, "").strip()
     if requested:
         if requested not in DRIVERS:
-            raise SetupError(f"{DRIVER_ENV}={requested!r} is not a cluster driver; use one of: {', '.join(DRIVERS)}")
+            raise SetupError(
+                f"{DRIVER_ENV}={requested!r} is not a cluster driver; use one of: {', '.join(DRIVERS)}"
+            )
         return DRIVERS[requested]()
     if succeeds(["docker", "info"]) and succeeds(["kind", "version"]):
         return KindDriver()

@@ -3,6 +3,7 @@
 Tasks, tests and the images helper talk to a driver only through this protocol, so a cluster
 made by kind (Docker) and one made of local processes are interchangeable.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

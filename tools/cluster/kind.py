@@ -3,6 +3,7 @@
 Deliberately thin: every operation is one kind command line, so what it does can be read off
 (and is unit-tested against a fake runner; this project's own machines have no Docker engine).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -29,13 +30,26 @@ class KindDriver:
     def up(self) -> None:
         """Create the cluster unless kind already has it."""
         if CLUSTER_NAME in self.run(["kind", "get", "clusters"]).split():
-            self.run(["kind", "export", "kubeconfig", "--name", CLUSTER_NAME, "--kubeconfig", str(self.kubeconfig)])
+            self.run(
+                ["kind", "export", "kubeconfig", "--name", CLUSTER_NAME, "--kubeconfig", str(self.kubeconfig)]
+            )
             return
         self.kubeconfig.parent.mkdir(parents=True, exist_ok=True)
-        self.run([
-            "kind", "create", "cluster", "--name", CLUSTER_NAME, "--config", str(CONFIG),
-            "--kubeconfig", str(self.kubeconfig), "--wait", "120s",
-        ])
+        self.run(
+            [
+                "kind",
+                "create",
+                "cluster",
+                "--name",
+                CLUSTER_NAME,
+                "--config",
+                str(CONFIG),
+                "--kubeconfig",
+                str(self.kubeconfig),
+                "--wait",
+                "120s",
+            ]
+        )
 
     def down(self) -> None:
         """Delete the cluster (kind does nothing if it does not exist)."""

@@ -1,4 +1,5 @@
 """Node readiness as the API server reports it, for any driver's status."""
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,9 @@ def nodes_ready(kubectl: Sequence[str], kubeconfig: Path, run: Runner) -> dict[s
     if not kubeconfig.is_file():
         return {}
     try:
-        listing = run([*kubectl, "--kubeconfig", str(kubeconfig), "--request-timeout=5s", "get", "nodes", "-o", "json"])
+        listing = run(
+            [*kubectl, "--kubeconfig", str(kubeconfig), "--request-timeout=5s", "get", "nodes", "-o", "json"]
+        )
     except SetupError:
         return {}
     return {

@@ -3,6 +3,7 @@
 The manifests are YAML files beside this module with ${name} placeholders; rendering them is
 plain string substitution so what gets applied can be read in the files themselves.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -35,7 +36,12 @@ def apply_addons(kubectl: Sequence[str], state: Layout) -> None:
     """Create the PV directories and apply every add-on (kubectl apply is idempotent)."""
     documents = [
         render("kubelet-api-access", apiserver_kubelet_client=APISERVER_KUBELET_CLIENT),
-        render("coredns", cluster_domain=layout.CLUSTER_DOMAIN, coredns_image=COREDNS_IMAGE, dns_service_ip=layout.DNS_SERVICE_IP),
+        render(
+            "coredns",
+            cluster_domain=layout.CLUSTER_DOMAIN,
+            coredns_image=COREDNS_IMAGE,
+            dns_service_ip=layout.DNS_SERVICE_IP,
+        ),
         render("storage"),
     ]
     for index in range(layout.HOSTPATH_VOLUMES):

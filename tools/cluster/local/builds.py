@@ -3,6 +3,7 @@
 The wrapper modules live in tools/kube_build/<name>/ (go.mod pins the upstream version, and for
 Kubernetes the `replace` lines for its staging modules); tools.gobuild caches the results.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,8 +25,11 @@ def _kubernetes_ldflags(version: str) -> str:
     """Stamp the version that /version, `kubectl version` and the node status report."""
     major, minor = version.removeprefix("v").split(".")[:2]
     fields = {
-        "gitVersion": version, "gitMajor": major, "gitMinor": minor,
-        "gitTreeState": "clean", "buildDate": "1970-01-01T00:00:00Z",
+        "gitVersion": version,
+        "gitMajor": major,
+        "gitMinor": minor,
+        "gitTreeState": "clean",
+        "buildDate": "1970-01-01T00:00:00Z",
     }
     stamps = [
         f"-X {package}.{name}={value}"
@@ -36,13 +40,38 @@ def _kubernetes_ldflags(version: str) -> str:
 
 
 KUBERNETES = GoBuild(
-    name="kubernetes", version=KUBERNETES_VERSION, module_dir=MODULES / "kubernetes",
-    binaries={"kube": "."}, ldflags=_kubernetes_ldflags(KUBERNETES_VERSION),
-    tags=("selinux", "notest", "grpcnotrace"), env=STATIC,
+    name="kubernetes",
+    version=KUBERNETES_VERSION,
+    module_dir=MODULES / "kubernetes",
+    binaries={"kube": "."},
+    ldflags=_kubernetes_ldflags(KUBERNETES_VERSION),
+    tags=("selinux", "notest", "grpcnotrace"),
+    env=STATIC,
 )
-ETCD = GoBuild(name="etcd", version=ETCD_VERSION, module_dir=MODULES / "etcd", binaries={"etcd": "."}, ldflags="-s -w", env=STATIC)
-COREDNS = GoBuild(name="coredns", version=COREDNS_VERSION, module_dir=MODULES / "coredns", binaries={"coredns": "."}, ldflags="-s -w", env=STATIC)
-PAUSE = GoBuild(name="pause", version=PAUSE_VERSION, module_dir=MODULES / "pause", binaries={"pause": "."}, ldflags="-s -w", env=STATIC)
+ETCD = GoBuild(
+    name="etcd",
+    version=ETCD_VERSION,
+    module_dir=MODULES / "etcd",
+    binaries={"etcd": "."},
+    ldflags="-s -w",
+    env=STATIC,
+)
+COREDNS = GoBuild(
+    name="coredns",
+    version=COREDNS_VERSION,
+    module_dir=MODULES / "coredns",
+    binaries={"coredns": "."},
+    ldflags="-s -w",
+    env=STATIC,
+)
+PAUSE = GoBuild(
+    name="pause",
+    version=PAUSE_VERSION,
+    module_dir=MODULES / "pause",
+    binaries={"pause": "."},
+    ldflags="-s -w",
+    env=STATIC,
+)
 ALL = (KUBERNETES, ETCD, COREDNS, PAUSE)
 
 

@@ -4,6 +4,7 @@ Each function returns the file it wrote, so the component table in `components.p
 "this binary, with this config". Settings that only make sense on this kind of machine (cgroup
 v1 with cgroupfs, no CAP_SYS_RESOURCE, CNI plugins from Debian) carry a comment saying why.
 """
+
 from __future__ import annotations
 
 import base64
@@ -28,10 +29,21 @@ def kubeconfig(path: Path, pki: Path, identity: str, server: str = layout.APISER
     config = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": "news-tracker", "cluster": {"server": server, "certificate-authority-data": data("ca.crt")}}],
-        "users": [{"name": identity, "user": {
-            "client-certificate-data": data(f"{identity}.crt"), "client-key-data": data(f"{identity}.key"),
-        }}],
+        "clusters": [
+            {
+                "name": "news-tracker",
+                "cluster": {"server": server, "certificate-authority-data": data("ca.crt")},
+            }
+        ],
+        "users": [
+            {
+                "name": identity,
+                "user": {
+                    "client-certificate-data": data(f"{identity}.crt"),
+                    "client-key-data": data(f"{identity}.key"),
+                },
+            }
+        ],
         "contexts": [{"name": "news-tracker", "context": {"cluster": "news-tracker", "user": identity}}],
         "current-context": "news-tracker",
     }
@@ -63,8 +75,10 @@ def kubelet_config(state: Layout) -> Path:
         "oomScoreAdj": 0,  # root lacks CAP_SYS_RESOURCE: a negative score cannot be set
         "clusterDNS": [layout.DNS_SERVICE_IP],
         "clusterDomain": layout.CLUSTER_DOMAIN,
-        "resolvConf": str(_write(state.config / "resolv.conf", "# no upstream resolvers: pods resolve cluster names only\n")),
-        "podLogsDir": str(state.root / "pod-logs"),
+        "resolvConf": str(
+            _write(state.config / "resolv.conf", "# no upstream resolvers: pods resolve cluster names only\n")
+        ),
+        "podLogsDir": str(state.pod_logs),
         "volumePluginDir": str(state.kubelet_dir / "volume-plugins"),
         "staticPodPath": "",
         "failSwapOn": False,
@@ -108,7 +122,6 @@ def scheduler_config(state: Layout) -> Path:
 
 def containerd_config(state: Layout, sandbox_image: str) -> Path:
     """containerd 1.6 with the CRI plugin, every path under the state directory."""
-    runc_root = state.root / "containerd" / "runc"
     config = f"""version = 2
 root = "{state.containerd_root}"
 state = "{state.containerd_state}"
@@ -126,7 +139,7 @@ state = "{state.containerd_state}"
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         SystemdCgroup = false
-        Root = "{runc_root}"
+        Root = "{state.runc_root}"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "{CNI_BIN_DIR}"
     conf_dir = "{state.cni_conf_dir}"

@@ -5,9 +5,11 @@ the pause image are built from pinned Go modules; containerd, runc, the CNI plug
 come from Debian. See layout.py for where things live and which addresses are used.
 
 `up` always starts from a clean slate unless the cluster is already healthy: whatever a
-previous run left (killed processes, stale PID files, the bridge, iptables chains, mounts) is
-removed first, so a crash or a reboot needs no manual cleanup.
+previous run left (killed processes, stale PID files, the bridge, iptables chains, mounts, and
+the cluster's data: etcd, containerd, kubelet) is removed first, so a crash or a reboot needs no
+manual cleanup, and what was deployed before must be deployed again (as after `down`).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -19,7 +21,7 @@ from pathlib import Path
 from tools import gobuild, paths
 from tools.cluster.commands import run
 from tools.cluster.driver import ClusterStatus
-from tools.cluster.local import addons, components, configs, host, layout, processes
+from tools.cluster.local import addons, components, configs, host, preflight, processes
 from tools.cluster.local.builds import KUBERNETES, Binaries, ensure_binaries
 from tools.cluster.local.images import ensure_images
 from tools.cluster.local.layout import Layout, default_layout
@@ -28,12 +30,20 @@ from tools.cluster.nodes import nodes_ready
 from tools.errors import SetupError
 from tools.progress import say, step
 
-COMPONENTS = ("etcd", "containerd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy")
+COMPONENTS = (
+    "etcd",
+    "containerd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubelet",
+    "kube-proxy",
+)
 """Start order; `down` stops them in reverse (kubelet before containerd before etcd)."""
 START_TIMEOUT = 60.0
 READY_TIMEOUT = 90.0
-KEPT_BY_DOWN = ("pki", "logs")
-"""What `down` keeps of the state dir: certificates (reused by the next up) and logs (to read)."""
+KEPT = ("pki", "logs")
+"""What a clean slate keeps of the state dir: certificates (reused by the next up) and logs (to read)."""
 
 
 @dataclass
@@ -49,6 +59,7 @@ class LocalDriver:
         if self.status().ready:
             say(f"local cluster already up; kubeconfig: {self.kubeconfig}")
             return
+        preflight.check()
         binaries = ensure_binaries()
         images = ensure_images(binaries)
         with step("local cluster up"):
@@ -60,10 +71,14 @@ class LocalDriver:
             self._start([components.apiserver(binaries, self.state)])
             configs.kubeconfig(self.kubeconfig, self.state.pki, "admin")
             addons.apply_addons(self._kubectl(binaries), self.state)
-            self._start([
-                components.controller_manager(binaries, self.state), components.scheduler(binaries, self.state),
-                components.kubelet(binaries, self.state), components.kube_proxy(binaries, self.state),
-            ])
+            self._start(
+                [
+                    components.controller_manager(binaries, self.state),
+                    components.scheduler(binaries, self.state),
+                    components.kubelet(binaries, self.state),
+                    components.kube_proxy(binaries, self.state),
+                ]
+            )
             self._wait_usable(binaries)
         say(f"kubeconfig: {self.kubeconfig}")
 
@@ -72,20 +87,17 @@ class LocalDriver:
         with step("local cluster down"):
             self._clean()
             host.restore(self.state)
-            for entry in self.state.root.glob("*"):
-                if entry.name in KEPT_BY_DOWN:
-                    continue
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.rmtree(entry)
-                else:
-                    entry.unlink()
             self.kubeconfig.unlink(missing_ok=True)
 
     def status(self) -> ClusterStatus:
         """Which components run, and the node's readiness as the API server reports it."""
         running = {name: processes.running(self.state, name) for name in COMPONENTS}
         built = gobuild.lookup(KUBERNETES)  # status never starts a build
-        ready = nodes_ready([str(built / "kube"), "kubectl"], self.kubeconfig, run) if built and running["kube-apiserver"] else {}
+        ready = (
+            nodes_ready([str(built / "kube"), "kubectl"], self.kubeconfig, run)
+            if built and running["kube-apiserver"]
+            else {}
+        )
         return ClusterStatus(driver=self.name, components=running, nodes_ready=ready)
 
     def load_images(self, archives: Sequence[Path]) -> None:
@@ -93,7 +105,18 @@ class LocalDriver:
         if not processes.running(self.state, "containerd"):
             raise SetupError("the local cluster is not running: run `invoke cluster.up` first")
         for archive in archives:
-            run(["ctr", "--address", str(self.state.containerd_socket), "-n", "k8s.io", "images", "import", str(archive)])
+            run(
+                [
+                    "ctr",
+                    "--address",
+                    str(self.state.containerd_socket),
+                    "-n",
+                    "k8s.io",
+                    "images",
+                    "import",
+                    str(archive),
+                ]
+            )
 
     def _start(self, wave: Sequence[processes.Process]) -> None:
         started = [processes.start(self.state, process) for process in wave]
@@ -101,9 +124,18 @@ class LocalDriver:
             processes.wait_ready(self.state, started, START_TIMEOUT)
 
     def _clean(self) -> None:
+        """Stop what runs, undo host changes (but not the saved settings), drop the cluster's data."""
         processes.stop(self.state, list(reversed(COMPONENTS)))
         processes.kill_remaining(self.state)
         host.clean(self.state)
+        kept = {*KEPT, self.state.machine_before.name}
+        for entry in self.state.root.glob("*"):
+            if entry.name in kept:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
 
     def _kubectl(self, binaries: Binaries) -> list[str]:
         return [str(binaries.kube), "kubectl", "--kubeconfig", str(self.kubeconfig)]
@@ -120,9 +152,23 @@ class LocalDriver:
             return "serviceaccount/default" in run([*kubectl, "get", "serviceaccounts", "-o", "name"]).split()
 
         _poll("node Ready", node_ready, processes.log_file(self.state, "kubelet"))
-        _poll("default service account", default_service_account, processes.log_file(self.state, "kube-controller-manager"))
+        _poll(
+            "default service account",
+            default_service_account,
+            processes.log_file(self.state, "kube-controller-manager"),
+        )
         with step("wait for cluster DNS"):
-            run([*kubectl, "-n", "kube-system", "rollout", "status", "deployment/coredns", f"--timeout={READY_TIMEOUT:.0f}s"])
+            run(
+                [
+                    *kubectl,
+                    "-n",
+                    "kube-system",
+                    "rollout",
+                    "status",
+                    "deployment/coredns",
+                    f"--timeout={READY_TIMEOUT:.0f}s",
+                ]
+            )
 
 
 def _poll(what: str, check: Callable[[], bool], log: Path) -> None:

@@ -8,6 +8,7 @@ directory, pod network namespaces, the bridge, every CNI-/KUBE-/NTK- iptables ch
 rules jumping to them, the cgroups below the kubelet's cgroup root. `restore` puts the
 recorded kernel settings back and removes host directories that did not exist before.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,12 @@ SYSCTLS = (
     "kernel/keys/root_maxbytes",
     "net/ipv4/conf/all/route_localnet",  # kube-proxy's, should it ever route NodePorts on localhost
 )
-HOST_DIRS = (Path("/var/log/containers"), Path("/run/netns"), Path("/run/containerd/s"), Path("/run/containerd"))
+HOST_DIRS = (
+    Path("/var/log/containers"),
+    Path("/run/netns"),
+    Path("/run/containerd/s"),
+    Path("/run/containerd"),
+)
 """Directories the kubelet, CNI and containerd create outside the state dir (paths are fixed in them)."""
 OUR_CHAIN_PREFIXES = ("CNI-", "KUBE-", "NTK-")
 EGRESS_CHAIN = "NTK-EGRESS"
@@ -43,13 +49,17 @@ CGROUP_FS = Path("/sys/fs/cgroup")
 
 def prepare(state: Layout) -> None:
     """Record the machine's settings (first time only), then make the bridge and egress guard."""
-    if not state.saved_sysctls.is_file():
+    if not state.machine_before.is_file():
         before = {
-            "sysctls": {name: _sysctl_path(name).read_text().strip() for name in SYSCTLS if _sysctl_path(name).exists()},
+            "sysctls": {
+                name: _sysctl_path(name).read_text().strip()
+                for name in SYSCTLS
+                if _sysctl_path(name).exists()
+            },
             "absent_dirs": [str(path) for path in HOST_DIRS if not path.exists()],
         }
-        state.saved_sysctls.parent.mkdir(parents=True, exist_ok=True)
-        state.saved_sysctls.write_text(json.dumps(before, indent=2))
+        state.machine_before.parent.mkdir(parents=True, exist_ok=True)
+        state.machine_before.write_text(json.dumps(before, indent=2))
     for name in SYSCTLS[:2]:
         _sysctl_path(name).write_text("1")
     _make_cgroup_root()
@@ -79,9 +89,9 @@ def clean(state: Layout) -> None:
 
 def restore(state: Layout) -> None:
     """Put back the kernel settings recorded by the first `prepare`; drop dirs that were absent."""
-    if not state.saved_sysctls.is_file():
+    if not state.machine_before.is_file():
         return
-    before = json.loads(state.saved_sysctls.read_text())
+    before = json.loads(state.machine_before.read_text())
     for name, value in before["sysctls"].items():
         _sysctl_path(name).write_text(value)
     for directory in before["absent_dirs"]:
@@ -89,7 +99,7 @@ def restore(state: Layout) -> None:
             Path(directory).rmdir()  # only if empty: never removes what someone else put there
         except OSError:
             pass
-    state.saved_sysctls.unlink()
+    state.machine_before.unlink()
 
 
 def _sysctl_path(name: str) -> Path:
@@ -140,7 +150,9 @@ def _make_cgroup_root() -> None:
             continue
         root = hierarchy / layout.CGROUP_ROOT.lstrip("/")
         root.mkdir(exist_ok=True)
-        if hierarchy.name == "cpuset":  # a new cpuset is empty; tasks can join only once it has CPUs and memory nodes
+        if (
+            hierarchy.name == "cpuset"
+        ):  # a new cpuset is empty; tasks can join only once it has CPUs and memory nodes
             for setting in ("cpuset.cpus", "cpuset.mems"):
                 (root / setting).write_text((hierarchy / setting).read_text())
 
@@ -151,7 +163,9 @@ def _remove_cgroups() -> None:
         root = hierarchy / layout.CGROUP_ROOT.lstrip("/")
         if not root.is_dir():
             continue
-        for directory in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        for directory in sorted(
+            (p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True
+        ):
             directory.rmdir()
         root.rmdir()
 
@@ -178,7 +192,11 @@ def _remove_our_chains(iptables: str, table: str) -> None:
         saved = run([f"{iptables}-save", "-t", table])
     except SetupError:  # the table does not exist in this kernel/backend: nothing of ours there
         return
-    ours = [line[1:].split()[0] for line in saved.splitlines() if line.startswith(":") and line[1:].startswith(OUR_CHAIN_PREFIXES)]
+    ours = [
+        line[1:].split()[0]
+        for line in saved.splitlines()
+        if line.startswith(":") and line[1:].startswith(OUR_CHAIN_PREFIXES)
+    ]
     for line in saved.splitlines():
         if not line.startswith("-A "):
             continue

@@ -8,9 +8,11 @@
 Archives are written with tools.images.archive and cached under CACHE_ROOT/cluster-images,
 keyed by the binaries' content.
 """
+
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import subprocess
 import tempfile
@@ -20,7 +22,12 @@ from pathlib import Path
 
 from tools.cluster.local.builds import COREDNS_VERSION, PAUSE_VERSION, Binaries
 from tools.errors import SetupError
-from tools.images.archive import ImageConfig, write_docker_archive, write_layer
+from tools.images.archive import (
+    ImageConfig,
+    sha256_digest,
+    write_docker_archive,
+    write_layer,
+)
 from tools.paths import CACHE_ROOT
 
 BUSYBOX = Path("/bin/busybox")
@@ -46,11 +53,17 @@ class ClusterImages:
 def ensure_images(binaries: Binaries) -> ClusterImages:
     """Write the archives that are not cached yet; return all three."""
     if not BUSYBOX.is_file():
-        raise SetupError(f"{BUSYBOX} is missing: install Debian's busybox-static (apt-get install busybox-static)")
+        raise SetupError(
+            f"{BUSYBOX} is missing: install Debian's busybox-static (apt-get install busybox-static)"
+        )
     return ClusterImages(
-        pause=_single_binary_image(PAUSE_IMAGE, binaries.pause, "/pause", ImageConfig(entrypoint=("/pause",), user=NOBODY)),
+        pause=_single_binary_image(
+            PAUSE_IMAGE, binaries.pause, "/pause", ImageConfig(entrypoint=("/pause",), user=NOBODY)
+        ),
         coredns=_single_binary_image(
-            COREDNS_IMAGE, binaries.coredns, "/coredns",
+            COREDNS_IMAGE,
+            binaries.coredns,
+            "/coredns",
             ImageConfig(entrypoint=("/coredns",), user=NOBODY, exposed_ports=(53,)),
         ),
         busybox=_busybox_image(),
@@ -61,7 +74,7 @@ def _single_binary_image(reference: str, binary: Path, target: str, config: Imag
     def fill(rootfs: Path) -> None:
         shutil.copy2(binary, rootfs / target.lstrip("/"))
 
-    return _cached_image(reference, _digest(binary), fill, config)
+    return _cached_image(reference, sha256_digest(binary), fill, config)
 
 
 def _busybox_image() -> Path:
@@ -70,20 +83,28 @@ def _busybox_image() -> Path:
             (rootfs / directory).mkdir()
         (rootfs / "tmp").chmod(0o1777)
         shutil.copy2(BUSYBOX, rootfs / "bin" / "busybox")
-        applets = subprocess.run([str(BUSYBOX), "--list"], capture_output=True, text=True, check=True).stdout.split()
+        applets = subprocess.run(
+            [str(BUSYBOX), "--list"], capture_output=True, text=True, check=True
+        ).stdout.split()
         for applet in applets:
             if applet != "busybox":
                 (rootfs / "bin" / applet).symlink_to("busybox")
-        (rootfs / "etc" / "passwd").write_text("root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n")
+        (rootfs / "etc" / "passwd").write_text(
+            "root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n"
+        )
         (rootfs / "etc" / "group").write_text("root:x:0:\nnobody:x:65534:\n")
 
     config = ImageConfig(cmd=("sh",), env={"PATH": "/bin"})
-    return _cached_image(BUSYBOX_IMAGE, _digest(BUSYBOX), fill, config)
+    return _cached_image(BUSYBOX_IMAGE, sha256_digest(BUSYBOX), fill, config)
 
 
-def _cached_image(reference: str, content_key: str, fill: Callable[[Path], None], config: ImageConfig) -> Path:
+def _cached_image(
+    reference: str, content_key: str, fill: Callable[[Path], None], config: ImageConfig
+) -> Path:
+    """The archive of `reference`, written by `fill`ing a rootfs unless the same inputs made it."""
     name = reference.rsplit("/", 1)[-1].replace(":", "-")
-    archive = IMAGES_DIR / f"{name}-{content_key[:16]}.tar"
+    inputs = json.dumps([reference, content_key, config.to_json()], sort_keys=True).encode()
+    archive = IMAGES_DIR / f"{name}-{hashlib.sha256(inputs).hexdigest()[:16]}.tar"
     if archive.is_file():
         return archive
     with tempfile.TemporaryDirectory(prefix=f"{name}-") as scratch:
@@ -94,11 +115,3 @@ def _cached_image(reference: str, content_key: str, fill: Callable[[Path], None]
         write_layer(rootfs, layer)
         write_docker_archive(archive, reference, [layer], config)
     return archive
-
-
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as content:
-        for chunk in iter(lambda: content.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

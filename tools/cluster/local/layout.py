@@ -6,6 +6,7 @@ bridge's gateway address, an address of the cluster's own that pods reach throug
 `kubernetes` Service and that nothing outside this machine can reach; everything else listens
 on loopback.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,62 +36,46 @@ HOSTPATH_VOLUMES = 8
 
 @dataclass(frozen=True)
 class Layout:
-    """Paths of one local cluster's state."""
+    """Paths of one local cluster's state (see `under` for where each one is)."""
 
     root: Path
+    pki: Path
+    config: Path
+    logs: Path
+    pids: Path
+    etcd_data: Path
+    kubelet_dir: Path
+    containerd_root: Path
+    containerd_state: Path
+    containerd_socket: Path
+    runc_root: Path
+    pod_logs: Path
+    cni_conf_dir: Path
+    cni_ipam_dir: Path
+    volumes: Path
+    machine_before: Path
+    """The kernel settings and host directories as they were before the first `up`; `down` restores them."""
 
-    @property
-    def pki(self) -> Path:
-        return self.root / "pki"
-
-    @property
-    def config(self) -> Path:
-        return self.root / "config"
-
-    @property
-    def logs(self) -> Path:
-        return self.root / "logs"
-
-    @property
-    def pids(self) -> Path:
-        return self.root / "pids"
-
-    @property
-    def etcd_data(self) -> Path:
-        return self.root / "etcd"
-
-    @property
-    def kubelet_dir(self) -> Path:
-        return self.root / "kubelet"
-
-    @property
-    def containerd_root(self) -> Path:
-        return self.root / "containerd" / "root"
-
-    @property
-    def containerd_state(self) -> Path:
-        return self.root / "containerd" / "state"
-
-    @property
-    def containerd_socket(self) -> Path:
-        return self.root / "containerd" / "containerd.sock"
-
-    @property
-    def cni_conf_dir(self) -> Path:
-        return self.root / "cni" / "net.d"
-
-    @property
-    def cni_ipam_dir(self) -> Path:
-        return self.root / "cni" / "ipam"
-
-    @property
-    def volumes(self) -> Path:
-        return self.root / "volumes"
-
-    @property
-    def saved_sysctls(self) -> Path:
-        """The kernel settings as they were before the first `up`, restored by `down`."""
-        return self.root / "sysctls-before.json"
+    @classmethod
+    def under(cls, root: Path) -> Layout:
+        return cls(
+            root=root,
+            pki=root / "pki",
+            config=root / "config",
+            logs=root / "logs",
+            pids=root / "pids",
+            etcd_data=root / "etcd",
+            kubelet_dir=root / "kubelet",
+            containerd_root=root / "containerd" / "root",
+            containerd_state=root / "containerd" / "state",
+            containerd_socket=root / "containerd" / "containerd.sock",
+            runc_root=root / "containerd" / "runc",
+            pod_logs=root / "pod-logs",
+            cni_conf_dir=root / "cni" / "net.d",
+            cni_ipam_dir=root / "cni" / "ipam",
+            volumes=root / "volumes",
+            machine_before=root / "machine-before.json",
+        )
 
     def kubeconfig_for(self, component: str) -> Path:
         return self.config / f"{component}.kubeconfig"
@@ -98,4 +83,4 @@ class Layout:
 
 def default_layout() -> Layout:
     """The layout under this clone's state directory."""
-    return Layout(paths.STATE_DIR / "cluster")
+    return Layout.under(paths.STATE_DIR / "cluster")

@@ -4,6 +4,7 @@ Made with the openssl CLI (ECDSA P-256: fast to generate, accepted by every comp
 identities follow Kubernetes' conventions: the CN is the user name and O the group, so RBAC's
 built-in roles (system:node, system:kube-scheduler, ...) apply without extra bindings.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -35,14 +36,24 @@ APISERVER_KUBELET_CLIENT = "kube-apiserver-kubelet-client"
 
 IDENTITIES: tuple[Identity, ...] = (
     Identity(
-        "apiserver", "kube-apiserver",
+        "apiserver",
+        "kube-apiserver",
         server_names=(
-            f"IP:{layout.NODE_IP}", "IP:127.0.0.1", f"IP:{layout.KUBERNETES_SERVICE_IP}", "DNS:localhost",
-            "DNS:kubernetes", "DNS:kubernetes.default", "DNS:kubernetes.default.svc",
+            f"IP:{layout.NODE_IP}",
+            "IP:127.0.0.1",
+            f"IP:{layout.KUBERNETES_SERVICE_IP}",
+            "DNS:localhost",
+            "DNS:kubernetes",
+            "DNS:kubernetes.default",
+            "DNS:kubernetes.default.svc",
             f"DNS:kubernetes.default.svc.{layout.CLUSTER_DOMAIN}",
         ),
     ),
-    Identity("kubelet-serving", f"system:node:{layout.NODE_NAME}", server_names=(f"IP:{layout.NODE_IP}", f"DNS:{layout.NODE_NAME}")),
+    Identity(
+        "kubelet-serving",
+        f"system:node:{layout.NODE_NAME}",
+        server_names=(f"IP:{layout.NODE_IP}", f"DNS:{layout.NODE_NAME}"),
+    ),
     Identity("apiserver-kubelet-client", APISERVER_KUBELET_CLIENT),
     Identity("kubelet", f"system:node:{layout.NODE_NAME}", "system:nodes"),
     Identity("controller-manager", "system:kube-controller-manager"),
@@ -57,17 +68,42 @@ def ensure_pki(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     if not (directory / "ca.crt").is_file():
         _new_key(directory / "ca.key")
-        run([
-            "openssl", "req", "-x509", "-new", "-key", str(directory / "ca.key"), "-subj", "/CN=news-tracker-ca",
-            "-days", str(VALID_DAYS), "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", str(directory / "ca.crt"),
-        ])
+        run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-new",
+                "-key",
+                str(directory / "ca.key"),
+                "-subj",
+                "/CN=news-tracker-ca",
+                "-days",
+                str(VALID_DAYS),
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+                "-out",
+                str(directory / "ca.crt"),
+            ]
+        )
     for identity in IDENTITIES:
         if not (directory / f"{identity.stem}.crt").is_file():
             _issue(directory, identity)
     if not (directory / "service-account.pub").is_file():
         _new_key(directory / "service-account.key")
-        run(["openssl", "pkey", "-in", str(directory / "service-account.key"), "-pubout", "-out", str(directory / "service-account.pub")])
+        run(
+            [
+                "openssl",
+                "pkey",
+                "-in",
+                str(directory / "service-account.key"),
+                "-pubout",
+                "-out",
+                str(directory / "service-account.pub"),
+            ]
+        )
 
 
 def _new_key(path: Path) -> None:
@@ -89,11 +125,27 @@ def _issue(directory: Path, identity: Identity) -> None:
     extensions.write_text("\n".join(lines) + "\n")
     try:
         run(["openssl", "req", "-new", "-key", str(key), "-subj", identity.subject, "-out", str(csr)])
-        run([
-            "openssl", "x509", "-req", "-in", str(csr), "-CA", str(directory / "ca.crt"),
-            "-CAkey", str(directory / "ca.key"), "-set_serial", f"0x{secrets.token_hex(16)}",
-            "-days", str(VALID_DAYS), "-extfile", str(extensions), "-out", str(directory / f"{identity.stem}.crt"),
-        ])
+        run(
+            [
+                "openssl",
+                "x509",
+                "-req",
+                "-in",
+                str(csr),
+                "-CA",
+                str(directory / "ca.crt"),
+                "-CAkey",
+                str(directory / "ca.key"),
+                "-set_serial",
+                f"0x{secrets.token_hex(16)}",
+                "-days",
+                str(VALID_DAYS),
+                "-extfile",
+                str(extensions),
+                "-out",
+                str(directory / f"{identity.stem}.crt"),
+            ]
+        )
     finally:
         csr.unlink(missing_ok=True)
         extensions.unlink(missing_ok=True)

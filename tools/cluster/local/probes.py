@@ -1,4 +1,5 @@
 """Readiness probes: does a component answer on its health endpoint yet?"""
+
 from __future__ import annotations
 
 import socket

@@ -6,6 +6,7 @@ still carries that marker, so a stale PID file (after a reboot or a killed run) 
 signal an unrelated process; and processes that have no PID file of their own (shims) are
 found by the same marker.
 """
+
 from __future__ import annotations
 
 import os
@@ -50,7 +51,9 @@ def start(state: Layout, process: Process) -> Started:
     with log_file(state, process.name).open("wb") as log:
         child = subprocess.Popen(
             list(process.argv),
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             env={**os.environ, **process.env, MARKER: str(state.root)},
             start_new_session=True,
         )
@@ -65,7 +68,9 @@ def wait_ready(state: Layout, started: Iterable[Started], timeout: float) -> Non
     while waiting:
         for each in list(waiting):
             if each.child.poll() is not None:
-                raise _start_failure(state, each.process.name, f"exited during start-up (exit {each.child.returncode})")
+                raise _start_failure(
+                    state, each.process.name, f"exited during start-up (exit {each.child.returncode})"
+                )
             if each.process.ready():
                 waiting.remove(each)
         if waiting and time.monotonic() > deadline:
