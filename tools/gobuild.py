@@ -170,7 +170,7 @@ def _run_go(args: list[str], cwd: Path, env: Mapping[str, str]) -> str:
     go = shutil.which("go", path=env.get("PATH"))
     if go is None:
         raise SetupError(GO_INSTALL_HINT)
-    result = subprocess.run([go, *args], cwd=cwd, env=dict(env), capture_output=True, text=True)
+    result = subprocess.run([go, *args], check=False, cwd=cwd, env=dict(env), capture_output=True, text=True)
     if result.returncode == 0:
         return result.stdout
     output = f"{result.stderr}\n{result.stdout}".strip()  # `go mod download -json` reports on stdout

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -35,22 +36,21 @@ def hello_module(root: Path, requires: str = "") -> Path:
     return root
 
 
-def hello_build(module_dir: Path, **changes: object) -> GoBuild:
-    fields: dict[str, object] = {
-        "name": "hello",
-        "version": "1.0.0",
-        "module_dir": module_dir,
-        "binaries": {"hello": "."},
-        "ldflags": "-X main.greeting=hi",
-        "env": {"CGO_ENABLED": "0", "GOFLAGS": "-mod=mod", "GOPROXY": "off"},
-    }
-    return GoBuild(**{**fields, **changes})  # type: ignore[arg-type]
+def hello_build(module_dir: Path) -> GoBuild:
+    return GoBuild(
+        name="hello",
+        version="1.0.0",
+        module_dir=module_dir,
+        binaries={"hello": "."},
+        ldflags="-X main.greeting=hi",
+        env={"CGO_ENABLED": "0", "GOFLAGS": "-mod=mod", "GOPROXY": "off"},
+    )
 
 
 def test_second_ensure_is_a_cache_hit_and_runs_no_go_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     build = hello_build(hello_module(tmp_path / "hello"))
     bin_dir = gobuild.ensure(build)
-    assert subprocess.run([bin_dir / "hello"], capture_output=True, text=True).stdout == "hi\n"
+    assert subprocess.run([bin_dir / "hello"], check=True, capture_output=True, text=True).stdout == "hi\n"
 
     def no_build(*_: object) -> None:
         raise AssertionError("go build ran on a cache hit")
@@ -67,7 +67,7 @@ def test_lookup_never_builds(tmp_path: Path, isolated_cache: Path) -> None:
 
 def test_changed_flags_get_their_own_cache_entry(tmp_path: Path) -> None:
     module = hello_module(tmp_path / "hello")
-    assert gobuild.cache_key(hello_build(module)) != gobuild.cache_key(hello_build(module, ldflags="-X main.greeting=yo"))
+    assert gobuild.cache_key(hello_build(module)) != gobuild.cache_key(replace(hello_build(module), ldflags="-X main.greeting=yo"))
 
 
 def write_stand_in_binary(_build: GoBuild, _source_dir: Path, _package: str, output: Path) -> None:
@@ -77,7 +77,7 @@ def write_stand_in_binary(_build: GoBuild, _source_dir: Path, _package: str, out
 
 
 def test_interrupted_build_leaves_no_cache_dir(tmp_path: Path, isolated_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    build = hello_build(hello_module(tmp_path / "hello"), binaries={"first": ".", "second": "."})
+    build = replace(hello_build(hello_module(tmp_path / "hello")), binaries={"first": ".", "second": "."})
 
     def interrupted_after_first(build: GoBuild, source_dir: Path, package: str, output: Path) -> None:
         if output.name == "second":
@@ -104,7 +104,7 @@ def test_temp_dir_of_a_dead_build_process_is_removed(tmp_path: Path, isolated_ca
 def test_missing_go_says_how_to_install_it(tmp_path: Path) -> None:
     empty_path = tmp_path / "no-go"
     empty_path.mkdir()
-    build = hello_build(hello_module(tmp_path / "hello"), env={"PATH": str(empty_path)})
+    build = replace(hello_build(hello_module(tmp_path / "hello")), env={"PATH": str(empty_path)})
     assert gobuild.lookup(build) is None
     with pytest.raises(SetupError, match="`go` was not found on PATH.*Install Go 1.21 or newer"):
         gobuild.ensure(build)

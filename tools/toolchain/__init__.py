@@ -23,7 +23,11 @@ from pathlib import Path
 from tools import gobuild
 from tools.gobuild import GoBuild
 from tools.toolchain.pins import KUBERNETES_PROVIDER_VERSION, PULUMI_VERSION
-from tools.toolchain.provider_source import MAIN_PACKAGE, PINNED_MODULE_DIR, prepare_provider_source
+from tools.toolchain.provider_source import (
+    MAIN_PACKAGE,
+    PINNED_MODULE_DIR,
+    prepare_provider_source,
+)
 
 PULUMI_CLI = GoBuild(
     name="pulumi",
@@ -55,10 +59,8 @@ def ensure_toolchain() -> Path:
 
 def lookup_toolchain() -> Path | None:
     """Return the toolchain bin dir if every binary is cached, else None; never builds."""
-    found = [gobuild.lookup(build) for build in BUILDS]
-    if any(bin_dir is None for bin_dir in found):
-        return None
-    return _linked_bin_dir([bin_dir for bin_dir in found if bin_dir is not None])
+    cached = [bin_dir for bin_dir in map(gobuild.lookup, BUILDS) if bin_dir is not None]
+    return _linked_bin_dir(cached) if len(cached) == len(BUILDS) else None
 
 
 def _linked_bin_dir(build_bin_dirs: list[Path]) -> Path:

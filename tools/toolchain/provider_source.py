@@ -15,14 +15,18 @@ import shutil
 from pathlib import Path
 
 from tools.gobuild import copy_module_source
-from tools.toolchain.pins import KUBERNETES_PROVIDER_MODULE, KUBERNETES_PROVIDER_SOURCE, KUBERNETES_PROVIDER_VERSION
+from tools.toolchain.pins import (
+    KUBERNETES_PROVIDER_MODULE,
+    KUBERNETES_PROVIDER_SOURCE,
+    KUBERNETES_PROVIDER_VERSION,
+)
 
 PINNED_MODULE_DIR: Path = Path(__file__).resolve().parent / "kubernetes"
 MAIN_PACKAGE = "./cmd/pulumi-resource-kubernetes"
 
 
 def prepare_provider_source(dest: Path) -> Path:
-    """Make `dest` a provider source tree that `go build` accepts offline; return it."""
+    """Make `dest` a provider source tree that `go build` accepts; return it."""
     source = copy_module_source(KUBERNETES_PROVIDER_MODULE, KUBERNETES_PROVIDER_SOURCE, dest)
     for pinned in ("go.mod", "go.sum"):
         shutil.copyfile(PINNED_MODULE_DIR / pinned, source / pinned)
@@ -35,7 +39,8 @@ def write_embedded_files(main_dir: Path, version: str) -> None:
     schema = json.loads((main_dir / "schema.json").read_text(encoding="utf-8"))
     schema["version"] = version
     _write_minified(main_dir / "schema-embed.json", schema)
-    _write_minified(main_dir / "terraform-mapping-embed.json", json.loads((main_dir / "terraform-mapping.json").read_text(encoding="utf-8")))
+    mapping = json.loads((main_dir / "terraform-mapping.json").read_text(encoding="utf-8"))
+    _write_minified(main_dir / "terraform-mapping-embed.json", mapping)
 
 
 def _write_minified(path: Path, document: object) -> None:
