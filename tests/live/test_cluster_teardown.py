@@ -1,5 +1,5 @@
 """`cluster.down` leaves the machine as it was: no process, bridge, iptables chain, mount or
-cgroup of the cluster remains, and the kernel settings it changed are back.
+cgroup of the cluster remains, and the kernel settings and host directories it changed are back.
 
 It takes the cluster down and then brings it back (cluster.up, images.load, as the session
 fixture does), so tests after it find the same cluster they would have found before. Anything
@@ -57,7 +57,7 @@ def test_down_leaves_nothing_behind_and_up_recovers() -> None:
     if not isinstance(driver, LocalDriver):
         pytest.skip("leftovers are checked for the local driver; kind's are kind's")
     state = driver.state
-    saved = json.loads(state.machine_before.read_text())["sysctls"]
+    before = json.loads(state.machine_before.read_text())
     assert processes_of(state.root), "the cluster should be running before the test"
 
     invoke("cluster.down")
@@ -70,8 +70,9 @@ def test_down_leaves_nothing_behind_and_up_recovers() -> None:
     assert our_chains() == []
     assert mounts_below(state.root) == []
     assert sorted(Path("/sys/fs/cgroup").glob(f"*{layout.CGROUP_ROOT}")) == []
-    for name, value in saved.items():
+    for name, value in before["sysctls"].items():
         assert (Path("/proc/sys") / name).read_text().strip() == value, name
+    assert [directory for directory in before["absent_dirs"] if Path(directory).exists()] == []
     assert not driver.kubeconfig.exists()
 
     invoke("cluster.up", timeout=600)

@@ -101,6 +101,7 @@ def controller_manager(binaries: Binaries, state: Layout) -> Process:
             "--allocate-node-cidrs=true",
             "--node-cidr-mask-size=24",
             f"--pv-recycler-pod-template-filepath-hostpath={addons.pv_recycler_template(state)}",
+            f"--flex-volume-plugin-dir={state.volume_plugins}",
             "--profiling=false",
         ],
         http_ok("https://127.0.0.1:10257/healthz"),

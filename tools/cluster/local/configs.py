@@ -79,7 +79,7 @@ def kubelet_config(state: Layout) -> Path:
             _write(state.config / "resolv.conf", "# no upstream resolvers: pods resolve cluster names only\n")
         ),
         "podLogsDir": str(state.pod_logs),
-        "volumePluginDir": str(state.kubelet_dir / "volume-plugins"),
+        "volumePluginDir": str(state.volume_plugins),
         "staticPodPath": "",
         "failSwapOn": False,
         "imageGCHighThresholdPercent": 100,  # never evict the locally built images: they cannot be pulled back

@@ -34,13 +34,23 @@ SYSCTLS = (
     "kernel/keys/root_maxbytes",
     "net/ipv4/conf/all/route_localnet",  # kube-proxy's, should it ever route NodePorts on localhost
 )
-HOST_DIRS = (
-    Path("/var/log/containers"),
-    Path("/run/netns"),
-    Path("/run/containerd/s"),
-    Path("/run/containerd"),
+HOST_DIRS = tuple(
+    Path(directory)
+    for directory in (
+        "/var/log/containers",  # the kubelet's links to container logs
+        "/var/lib/kubelet/device-plugins",  # the kubelet's device-plugin socket
+        "/var/lib/kubelet",
+        "/var/lib/cni/results",  # libcni's cache of each pod's network setup
+        "/var/lib/cni",
+        "/run/netns",  # pods' network namespaces
+        "/run/containerd/s",  # shim sockets
+        "/run/containerd",
+    )
 )
-"""Directories the kubelet, CNI and containerd create outside the state dir (paths are fixed in them)."""
+"""Directories that the kubelet, CNI and containerd create outside the state dir (their paths
+are fixed in the code), children before parents: `restore` removes those that were absent."""
+CNI_CACHE = Path("/var/lib/cni/results")
+KUBELET_DEVICE_PLUGIN_SOCKET = Path("/var/lib/kubelet/device-plugins/kubelet.sock")
 OUR_CHAIN_PREFIXES = ("CNI-", "KUBE-", "NTK-")
 EGRESS_CHAIN = "NTK-EGRESS"
 TABLES = ("filter", "nat", "mangle", "raw")
@@ -78,6 +88,9 @@ def clean(state: Layout) -> None:
     _unmount_below(state.root)
     for bundle in sandboxes:
         _remove_netns_and_socket(bundle)
+        for cached in CNI_CACHE.glob(f"*-{bundle.name}-*"):
+            cached.unlink()
+    KUBELET_DEVICE_PLUGIN_SOCKET.unlink(missing_ok=True)
     if succeeds(["ip", "link", "show", layout.BRIDGE]):
         run(["ip", "link", "delete", layout.BRIDGE])  # pods' veths went with their namespaces
     for iptables in ("iptables", "ip6tables"):

@@ -45,6 +45,7 @@ class Layout:
     pids: Path
     etcd_data: Path
     kubelet_dir: Path
+    volume_plugins: Path
     containerd_root: Path
     containerd_state: Path
     containerd_socket: Path
@@ -66,6 +67,7 @@ class Layout:
             pids=root / "pids",
             etcd_data=root / "etcd",
             kubelet_dir=root / "kubelet",
+            volume_plugins=root / "kubelet" / "volume-plugins",
             containerd_root=root / "containerd" / "root",
             containerd_state=root / "containerd" / "state",
             containerd_socket=root / "containerd" / "containerd.sock",

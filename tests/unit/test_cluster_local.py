@@ -1,0 +1,107 @@
+"""Pieces of the local driver that need no root and no cluster: process supervision, the
+certificates' identities, and the add-on manifests."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tools.cluster.local import addons, layout, processes
+from tools.cluster.local.layout import Layout
+from tools.cluster.local.pki import ensure_pki
+from tools.errors import SetupError
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Layout:
+    return Layout.under(tmp_path / "cluster")
+
+
+def test_a_component_that_dies_at_start_names_its_log_and_shows_its_tail(state: Layout) -> None:
+    failing = processes.Process(
+        "broken", [sys.executable, "-c", "print('bad flag --frobnicate'); raise SystemExit(3)"], lambda: False
+    )
+    started = processes.start(state, failing)
+    with pytest.raises(SetupError) as raised:
+        processes.wait_ready(state, [started], timeout=30)
+    message = str(raised.value)
+    assert str(state.logs / "broken.log") in message
+    assert "bad flag --frobnicate" in message
+    assert "exit 3" in message
+
+
+def test_a_started_process_is_tracked_by_pid_file_and_stopped(state: Layout) -> None:
+    sleeper = processes.Process("sleeper", [sys.executable, "-c", "import time; time.sleep(60)"], lambda: True)
+    started = processes.start(state, sleeper)
+    processes.wait_ready(state, [started], timeout=30)
+    assert processes.running(state, "sleeper")
+    processes.stop(state, ["sleeper"])
+    assert started.child.wait(timeout=10) is not None
+    assert not processes.running(state, "sleeper")
+    assert not processes.pid_file(state, "sleeper").exists()
+
+
+def test_a_stale_pid_file_naming_someone_elses_process_is_ignored(state: Layout) -> None:
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        state.pids.mkdir(parents=True)
+        processes.pid_file(state, "etcd").write_text(f"{bystander.pid}\n")
+        assert not processes.running(state, "etcd")
+        processes.stop(state, ["etcd"])
+        assert bystander.poll() is None, "stop must not signal a process that is not the cluster's"
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+def test_certificates_carry_the_identities_rbac_expects(tmp_path: Path) -> None:
+    ensure_pki(tmp_path)
+
+    def text(name: str) -> str:
+        return subprocess.run(
+            ["openssl", "x509", "-in", str(tmp_path / name), "-noout", "-subject", "-ext", "subjectAltName"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    assert f"O = system:nodes, CN = system:node:{layout.NODE_NAME}" in text("kubelet.crt")
+    assert "O = system:masters" in text("admin.crt")
+    apiserver = text("apiserver.crt")
+    for name in (layout.NODE_IP, layout.KUBERNETES_SERVICE_IP, "kubernetes.default.svc.cluster.local"):
+        assert name in apiserver
+    for certificate in sorted(tmp_path.glob("*.crt")):
+        subprocess.run(
+            ["openssl", "verify", "-CAfile", str(tmp_path / "ca.crt"), str(certificate)],
+            capture_output=True,
+            check=True,
+        )
+
+
+def test_addons_render_to_valid_manifests_without_placeholders(state: Layout) -> None:
+    rendered = [
+        addons.render("kubelet-api-access", apiserver_kubelet_client="user"),
+        addons.render("coredns", cluster_domain="cluster.local", coredns_image="img:1", dns_service_ip="10.96.0.10"),
+        addons.render("storage"),
+        addons.render("persistent-volume", name="pv", path="/tmp/pv"),
+        addons.pv_recycler_template(state).read_text(),
+    ]
+    for manifest in rendered:
+        assert "${" not in manifest
+        assert all(document["kind"] for document in yaml.safe_load_all(manifest))
+
+
+def test_cluster_dns_has_no_upstream_forwarding() -> None:
+    corefile = next(
+        document["data"]["Corefile"]
+        for document in yaml.safe_load_all(
+            addons.render("coredns", cluster_domain="cluster.local", coredns_image="i:1", dns_service_ip="x")
+        )
+        if document["kind"] == "ConfigMap"
+    )
+    assert "forward" not in corefile
+    assert "proxy" not in corefile
