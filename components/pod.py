@@ -54,7 +54,7 @@ class Probe:
         action = (dict(http_get=k8s.core.v1.HTTPGetActionArgs(path=self.http_path, port=self.port))
                   if self.http_path else
                   dict(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port=self.port)))
-        return k8s.core.v1.ProbeArgs(initial_delay_seconds=self.initial_delay,
+        return k8s.core.v1.ProbeArgs(initial_delay_seconds=self.initial_delay or None,
                                      period_seconds=self.period,
                                      failure_threshold=self.failure_threshold, **action)
 
@@ -203,7 +203,8 @@ class PodComponent(pulumi.ComponentResource):
     def _expose(self, pod_resource: k8s.core.v1.Pod, containers: Sequence[Container]) -> None:
         """Set the typed outputs from the pod and its containers, and register them."""
         self.pod_name = pod_resource.metadata.name
-        self.pod_ip = pod_resource.status.pod_ip
+        # No status while rendering manifests (nothing is applied): the IP is then None.
+        self.pod_ip = pod_resource.status.apply(lambda status: status.pod_ip if status else None)
         self.container_names = [c.name for c in containers]
         self.ports = {p.name: p.number for c in containers for p in c.ports}
         self.register_outputs({"pod_name": self.pod_name, "pod_ip": self.pod_ip,

@@ -29,13 +29,26 @@ class Registered:
         return chain[-2] if len(chain) > 1 else "pulumi:pulumi:Stack"
 
 
+def _plain(value: Any) -> Any:
+    """Inputs as YAML would hold them: protobuf carries every number as a float."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 class _Mocks(pulumi.runtime.Mocks):
     """Echo inputs back as state; give Pods an IP, as the provider returns a live pod's status."""
 
     def __init__(self) -> None:
         self.pod_count = 0
+        self.inputs: dict[tuple[str, str], dict[str, Any]] = {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.inputs[(args.typ, args.name)] = args.inputs
         state = dict(args.inputs)
         if args.typ == "kubernetes:core/v1:Pod":
             self.pod_count += 1
@@ -62,8 +75,9 @@ class ProgramRun:
 
 def run_program(config: dict[str, Any], stack: str = "unit") -> ProgramRun:
     """Run __main__.py with `config` (keys without the project prefix; secrets as plain values)."""
-    monitor = MockMonitor(_Mocks())
-    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    mocks = _Mocks()
+    monitor = MockMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(
         {f"{PROJECT}:{key}": value if isinstance(value, str) else json.dumps(value)
          for key, value in config.items()},
@@ -77,7 +91,8 @@ def run_program(config: dict[str, Any], stack: str = "unit") -> ProgramRun:
         return pulumi.Output.from_input(stack_outputs).apply(outputs.update)
 
     program()
-    resources = [Registered(urn.split("::")[2].split("$")[-1], urn.rsplit("::", 1)[1], urn,
-                            reg.state if isinstance(reg.state, dict) else {})
-                 for urn, reg in monitor.resources.items()]
+    resources = []
+    for urn in monitor.resources:
+        type_, name = urn.split("::")[2].split("$")[-1], urn.rsplit("::", 1)[1]
+        resources.append(Registered(type_, name, urn, _plain(mocks.inputs.get((type_, name), {}))))
     return ProgramRun(resources, outputs)
