@@ -125,6 +125,12 @@ class LocalDriver:
 
     def _clean(self) -> None:
         """Stop what runs, undo host changes (but not the saved settings), drop the cluster's data."""
+        others = processes.other_clusters(self.state)
+        if others:  # they share the bridge, the addresses and the iptables chains: cleaning would break them
+            raise SetupError(
+                f"another local cluster is running on this machine (state: {', '.join(sorted(others))}); "
+                "run `invoke cluster.down` in its clone first"
+            )
         processes.stop(self.state, list(reversed(COMPONENTS)))
         processes.kill_remaining(self.state)
         host.clean(self.state)

@@ -104,6 +104,12 @@ def kill_remaining(state: Layout) -> list[int]:
     return stray
 
 
+def other_clusters(state: Layout) -> set[str]:
+    """State dirs of local clusters from other clones that have processes running on this machine."""
+    roots = {_cluster_of(pid) for pid in _all_pids()}
+    return {root for root in roots if root is not None and root != str(state.root)}
+
+
 def log_file(state: Layout, name: str) -> Path:
     return state.logs / f"{name}.log"
 
@@ -127,11 +133,17 @@ def _read_pid(path: Path) -> int | None:
 
 
 def _is_ours(state: Layout, pid: int) -> bool:
+    return _cluster_of(pid) == str(state.root)
+
+
+def _cluster_of(pid: int) -> str | None:
+    """The state dir in the process's marker, or None if it has none (or is gone)."""
     try:
         environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     except OSError:
-        return False
-    return f"{MARKER}={state.root}".encode() in environ
+        return None
+    prefix = f"{MARKER}=".encode()
+    return next((entry[len(prefix) :].decode() for entry in environ if entry.startswith(prefix)), None)
 
 
 def _all_pids() -> list[int]:
