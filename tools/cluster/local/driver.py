@@ -104,19 +104,9 @@ class LocalDriver:
         """Import docker-archives into containerd's k8s.io namespace, where the kubelet looks."""
         if not processes.running(self.state, "containerd"):
             raise SetupError("the local cluster is not running: run `invoke cluster.up` first")
+        ctr = ["ctr", f"--address={self.state.containerd_socket}", "--namespace=k8s.io"]
         for archive in archives:
-            run(
-                [
-                    "ctr",
-                    "--address",
-                    str(self.state.containerd_socket),
-                    "-n",
-                    "k8s.io",
-                    "images",
-                    "import",
-                    str(archive),
-                ]
-            )
+            run([*ctr, "images", "import", str(archive)])
 
     def _start(self, wave: Sequence[processes.Process]) -> None:
         started = [processes.start(self.state, process) for process in wave]
@@ -164,17 +154,8 @@ class LocalDriver:
             processes.log_file(self.state, "kube-controller-manager"),
         )
         with step("wait for cluster DNS"):
-            run(
-                [
-                    *kubectl,
-                    "-n",
-                    "kube-system",
-                    "rollout",
-                    "status",
-                    "deployment/coredns",
-                    f"--timeout={READY_TIMEOUT:.0f}s",
-                ]
-            )
+            timeout = f"--timeout={READY_TIMEOUT:.0f}s"
+            run([*kubectl, "--namespace=kube-system", "rollout", "status", "deployment/coredns", timeout])
 
 
 def _poll(what: str, check: Callable[[], bool], log: Path) -> None:

@@ -11,6 +11,7 @@ recorded kernel settings back and removes host directories that did not exist be
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -108,10 +109,8 @@ def restore(state: Layout) -> None:
     for name, value in before["sysctls"].items():
         _sysctl_path(name).write_text(value)
     for directory in before["absent_dirs"]:
-        try:
-            Path(directory).rmdir()  # only if empty: never removes what someone else put there
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):  # only if empty: never removes what someone else put there
+            Path(directory).rmdir()
     state.machine_before.unlink()
 
 
@@ -145,10 +144,8 @@ def _kill_cgroup_processes() -> None:
         if not pids:
             return
         for pid in pids:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         time.sleep(0.1)
 
 
@@ -163,9 +160,8 @@ def _make_cgroup_root() -> None:
             continue
         root = hierarchy / layout.CGROUP_ROOT.lstrip("/")
         root.mkdir(exist_ok=True)
-        if (
-            hierarchy.name == "cpuset"
-        ):  # a new cpuset is empty; tasks can join only once it has CPUs and memory nodes
+        # a new cpuset is empty, and no task can join it until it has CPUs and memory nodes
+        if hierarchy.name == "cpuset":
             for setting in ("cpuset.cpus", "cpuset.mems"):
                 (root / setting).write_text((hierarchy / setting).read_text())
 
@@ -214,7 +210,8 @@ def _remove_our_chains(iptables: str, table: str) -> None:
         if not line.startswith("-A "):
             continue
         rule = shlex.split(line)
-        chain, target = rule[1], rule[rule.index("-j") + 1] if "-j" in rule else ""
+        chain = rule[1]
+        target = rule[rule.index("-j") + 1] if "-j" in rule else ""
         if chain not in ours and target in ours:
             run([iptables, "-t", table, "-D", *rule[1:]])
     for chain in ours:

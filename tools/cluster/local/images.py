@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools.cluster.local.builds import COREDNS_VERSION, PAUSE_VERSION, Binaries
-from tools.errors import SetupError
 from tools.images.archive import (
     ImageConfig,
     sha256_digest,
@@ -52,10 +51,6 @@ class ClusterImages:
 
 def ensure_images(binaries: Binaries) -> ClusterImages:
     """Write the archives that are not cached yet; return all three."""
-    if not BUSYBOX.is_file():
-        raise SetupError(
-            f"{BUSYBOX} is missing: install Debian's busybox-static (apt-get install busybox-static)"
-        )
     return ClusterImages(
         pause=_single_binary_image(
             PAUSE_IMAGE, binaries.pause, "/pause", ImageConfig(entrypoint=("/pause",), user=NOBODY)
@@ -64,7 +59,7 @@ def ensure_images(binaries: Binaries) -> ClusterImages:
             COREDNS_IMAGE,
             binaries.coredns,
             "/coredns",
-            ImageConfig(entrypoint=("/coredns",), user=NOBODY, exposed_ports=(53,)),
+            ImageConfig(entrypoint=("/coredns",), user=NOBODY, exposed_ports=(1053,)),
         ),
         busybox=_busybox_image(),
     )
@@ -79,7 +74,7 @@ def _single_binary_image(reference: str, binary: Path, target: str, config: Imag
 
 def _busybox_image() -> Path:
     def fill(rootfs: Path) -> None:
-        for directory in ("bin", "tmp", "www", "etc"):
+        for directory in ("bin", "tmp", "www", "etc"):  # www: httpd's document root in tests
             (rootfs / directory).mkdir()
         (rootfs / "tmp").chmod(0o1777)
         shutil.copy2(BUSYBOX, rootfs / "bin" / "busybox")
