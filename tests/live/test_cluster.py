@@ -1,6 +1,7 @@
 """The cluster works the way the project uses it: a locally built image runs; kubectl logs,
 exec and port-forward reach it through the API server; pods reach each other by IP, through a
-ClusterIP Service and by the Service's DNS name; service-account tokens are mounted; a PVC binds.
+ClusterIP Service and by the Service's DNS name; a pod's service-account token gets it into the
+API server through the `kubernetes` Service; a PVC binds; outside names do not resolve.
 
 The session fixture in conftest.py brings the cluster up (and fails the run if it cannot).
 Everything here happens in one namespace, deleted at the end.
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.live.tasks_runner import wait_for
 from tools.cluster import choose_driver, kubectl_command
@@ -114,7 +116,7 @@ class Kubectl:
 def kubectl() -> Iterator[Kubectl]:
     namespace = f"cluster-test-{uuid.uuid4().hex[:6]}"
     kubectl = Kubectl(namespace)
-    kubectl("apply", "-f", "-", stdin="\n---\n".join(json.dumps(item) for item in manifests(namespace)))
+    kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all(manifests(namespace)))
     kubectl("wait", "--for=condition=Ready", "pod/web", "pod/client", "--timeout=120s")
     yield kubectl
     kubectl("delete", "namespace", namespace, "--wait=false")
@@ -182,6 +184,15 @@ def test_pod_reaches_pod_by_service_dns_name(kubectl: Kubectl, name: str) -> Non
 def test_service_account_token_is_mounted(kubectl: Kubectl) -> None:
     token = kubectl("exec", "client", "--", "cat", "/var/run/secrets/kubernetes.io/serviceaccount/token")
     assert token.count(".") == 2  # a JWT: header.payload.signature
+
+
+def test_pod_reaches_the_api_server_through_the_kubernetes_service_with_its_token(kubectl: Kubectl) -> None:
+    script = (
+        "token=$(cat /var/run/secrets/kubernetes.io/serviceaccount/token); "
+        'timeout 10 wget -q -O - --no-check-certificate --header "Authorization: Bearer $token" '
+        "https://kubernetes.default.svc/api"
+    )
+    assert json.loads(kubectl("exec", "client", "--", "sh", "-c", script))["kind"] == "APIVersions"
 
 
 def test_persistent_volume_claim_binds_and_is_writable(kubectl: Kubectl) -> None:

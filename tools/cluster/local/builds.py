@@ -26,6 +26,7 @@ def _kubernetes_ldflags(version: str) -> str:
     major, minor = version.removeprefix("v").split(".")[:2]
     fields = {
         "gitVersion": version,
+        "gitCommit": "",  # built from module zips: there is no commit to name
         "gitMajor": major,
         "gitMinor": minor,
         "gitTreeState": "clean",

@@ -86,13 +86,19 @@ def running(state: Layout, name: str) -> bool:
 
 
 def stop(state: Layout, names: Sequence[str]) -> None:
-    """Stop the named processes (in that order) with SIGTERM, then SIGKILL after a grace period."""
+    """SIGTERM the named processes (in that order), then SIGKILL those still there after a grace period."""
+    pids = []
     for name in names:
         path = pid_file(state, name)
         pid = _read_pid(path)
         if pid is not None and _is_ours(state, pid):
-            _terminate(pid)
+            _signal(pid, signal.SIGTERM)
+            pids.append(pid)
         path.unlink(missing_ok=True)
+    if not _wait_gone(pids, STOP_GRACE_SECONDS):
+        for pid in pids:
+            _signal(pid, signal.SIGKILL)
+        _wait_gone(pids, STOP_GRACE_SECONDS)
 
 
 def kill_remaining(state: Layout) -> list[int]:
@@ -148,13 +154,6 @@ def _cluster_of(pid: int) -> str | None:
 
 def _all_pids() -> list[int]:
     return [int(entry) for entry in os.listdir("/proc") if entry.isdigit() and int(entry) != os.getpid()]
-
-
-def _terminate(pid: int) -> None:
-    _signal(pid, signal.SIGTERM)
-    if not _wait_gone([pid], STOP_GRACE_SECONDS):
-        _signal(pid, signal.SIGKILL)
-        _wait_gone([pid], STOP_GRACE_SECONDS)
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:
