@@ -210,3 +210,47 @@ def test_pods_cannot_resolve_outside_names(kubectl: Kubectl) -> None:
         check=False,
     )
     assert done.returncode != 0, done.stdout
+
+
+def claim_and_pod(name: str, command: str, volume: str = "") -> list[dict[str, Any]]:
+    """A claim (bound to `volume` if given) and a run-once pod that runs `command` with it at /data."""
+    claim_spec: dict[str, Any] = {
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": "1Gi"}},
+    }
+    if volume:
+        claim_spec["volumeName"] = volume
+    container = {
+        "name": name,
+        "image": BUSYBOX_IMAGE,
+        "imagePullPolicy": "Never",
+        "command": ["sh", "-c", command],
+        "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+    }
+    return [
+        {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name}, "spec": claim_spec},
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name},
+            "spec": {
+                "restartPolicy": "Never",
+                "securityContext": {"runAsUser": 10001},
+                "containers": [container],
+                "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": name}}],
+            },
+        },
+    ]
+
+
+def test_a_released_volume_is_emptied_and_offered_again(kubectl: Kubectl) -> None:
+    """Static hostPath volumes are recycled, so repeated deploys and destroys never run out."""
+    kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all(claim_and_pod("first", "echo old > /data/old")))
+    kubectl("wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/first", "--timeout=120s")
+    volume = kubectl.json("get", "pvc", "first")["spec"]["volumeName"]
+    kubectl("delete", "pod/first", "pvc/first")
+    kubectl("wait", "--for=jsonpath={.status.phase}=Available", f"pv/{volume}", "--timeout=120s")
+
+    kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all(claim_and_pod("second", "ls -A /data", volume)))
+    kubectl("wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/second", "--timeout=120s")
+    assert kubectl("logs", "second") == ""
