@@ -28,7 +28,7 @@ def _summarize(c: Context, title: str, changes: dict[str, int]) -> None:
 @reports_setup_errors
 def ci_preview(c: Context) -> None:
     """CI on pull requests: preview the stack (validates config; applies nothing)."""
-    result = pulumi_stack.run(pulumi_stack.open_stack(stack_name(c)).preview)
+    result = pulumi_stack.preview(stack_name(c))
     _summarize(c, "preview", dict(result.change_summary))
 
 
@@ -36,10 +36,9 @@ def ci_preview(c: Context) -> None:
 @reports_setup_errors
 def ci_deploy(c: Context) -> None:
     """CI on main: deploy the stack, then fail unless every pod it exported is Ready or done."""
-    stack = pulumi_stack.open_stack(stack_name(c))
-    result = pulumi_stack.run(stack.up)
+    result = pulumi_stack.up(stack_name(c))
     _summarize(c, "deploy", dict(result.summary.resource_changes or {}))
-    outputs = {k: v.value for k, v in stack.outputs().items()}
+    outputs = pulumi_stack.outputs(stack_name(c))
     print(json.dumps(outputs["pods"], indent=2, sort_keys=True))
     if not all(pod["ip"] for pod in outputs["pods"].values()):
         raise SetupError("a deployed pod has no IP: see `invoke pods`")

@@ -22,7 +22,7 @@ MANIFESTS = REPO / "manifests"
 def up(c: Context) -> None:
     """Deploy the stack (pulumi up): the broker, the job and the api, waiting until they are ready."""
     with step(f"pulumi up ({stack_name(c)})"):
-        result = pulumi_stack.run(pulumi_stack.open_stack(stack_name(c)).up)
+        result = pulumi_stack.up(stack_name(c))
     print(f"changes: {json.dumps(result.summary.resource_changes)}")
 
 
@@ -30,7 +30,7 @@ def up(c: Context) -> None:
 @reports_setup_errors
 def preview(c: Context) -> None:
     """Show what `up` would change, validating the config; applies nothing."""
-    result = pulumi_stack.run(pulumi_stack.open_stack(stack_name(c)).preview)
+    result = pulumi_stack.preview(stack_name(c))
     print(f"changes: {json.dumps(result.change_summary)}")
 
 
@@ -39,14 +39,14 @@ def preview(c: Context) -> None:
 def down(c: Context) -> None:
     """Destroy everything the stack made (pulumi destroy)."""
     with step(f"pulumi destroy ({stack_name(c)})"):
-        pulumi_stack.run(pulumi_stack.open_stack(stack_name(c)).destroy)
+        pulumi_stack.destroy(stack_name(c))
 
 
 @task
 @reports_setup_errors
 def refresh(c: Context) -> None:
     """Read the cluster's live state back into the stack (pulumi refresh)."""
-    pulumi_stack.run(pulumi_stack.open_stack(stack_name(c)).refresh)
+    pulumi_stack.refresh(stack_name(c))
 
 
 @task
@@ -64,7 +64,7 @@ def manifests(c: Context) -> None:
         stale.unlink()
     with tempfile.TemporaryDirectory(prefix="news-tracker-render-") as backend, \
             step("rendering manifests/ with pulumi up (render stack)"):
-        pulumi_stack.run(pulumi_stack.open_stack("render", backend=Path(backend)).up)
+        pulumi_stack.up("render", backend=Path(backend))
     for empty in sorted((p for p in MANIFESTS.glob("**/*") if p.is_dir()), reverse=True):
         if not any(empty.iterdir()):
             shutil.rmtree(empty)

@@ -33,7 +33,7 @@ def stack_name(c: Context) -> str:
 
 def outputs(c: Context) -> dict[str, Any]:
     """The stack's outputs as plain values; an error if the stack was never deployed."""
-    values = {key: item.value for key, item in pulumi_stack.open_stack(stack_name(c)).outputs().items()}
+    values = pulumi_stack.outputs(stack_name(c))
     if "pods" not in values:
         raise SetupError(f"stack {stack_name(c)!r} has no outputs yet: run `invoke up` first")
     return values

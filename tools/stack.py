@@ -56,8 +56,19 @@ def cluster_target(stack: str) -> ClusterTarget:
                          context=config.get("kubernetes:context"))
 
 
-def _passphrase_env() -> dict[str, str]:
-    """The user's passphrase if set, else one generated once for this state directory."""
+def renders_only(stack: str) -> bool:
+    """A render stack applies nothing and holds no secret."""
+    return "news-tracker:renderDirectory" in stack_config(stack)
+
+
+def _passphrase_env(stack: str) -> dict[str, str]:
+    """The user's passphrase if set, else one generated once for this state directory.
+
+    A render stack holds no secret, so it uses the empty passphrase: its encryption salt is
+    committed and stays the same in every clone.
+    """
+    if renders_only(stack):
+        return {"PULUMI_CONFIG_PASSPHRASE": ""}
     if "PULUMI_CONFIG_PASSPHRASE" in os.environ or "PULUMI_CONFIG_PASSPHRASE_FILE" in os.environ:
         return {}
     if not PASSPHRASE_FILE.exists():
@@ -90,7 +101,7 @@ def engine_env(stack: str, backend: Path | None = None) -> dict[str, str]:
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
         "KUBECONFIG": str(target.kubeconfig),
-        **_passphrase_env(),
+        **_passphrase_env(stack),
     }
 
 
@@ -109,7 +120,7 @@ def open_stack(stack: str, backend: Path | None = None) -> auto.Stack:
         pulumi_home=env["PULUMI_HOME"],
         pulumi_command=auto.PulumiCommand(root=str(toolchain_bin().parent)))
     selected = auto.Stack.create_or_select(stack, workspace)
-    if "news-tracker:renderDirectory" not in stack_config(stack):
+    if not renders_only(stack):
         existing = selected.get_all_config()
         for key in GENERATED_SECRETS:
             if f"{PROJECT}:{key}" not in existing:
@@ -118,7 +129,7 @@ def open_stack(stack: str, backend: Path | None = None) -> auto.Stack:
     return selected
 
 
-def run(operation: Callable[..., Any], **kwargs: Any) -> Any:
+def _run(operation: Callable[..., Any], **kwargs: Any) -> Any:
     """Run a stack operation with the engine's output streamed, and its failure made readable."""
     try:
         return operation(on_output=print, color="never", **kwargs)
@@ -128,3 +139,27 @@ def run(operation: Callable[..., Any], **kwargs: Any) -> Any:
 
 def _last_lines(text: str, count: int = 15) -> str:
     return "\n".join(text.strip().splitlines()[-count:])
+
+
+# Pods are ephemeral: one deleted by hand (`invoke delete-pod`) must be seen as gone, so every
+# operation reads the cluster's live state first (refresh) instead of trusting the last deploy.
+
+def up(stack: str, backend: Path | None = None) -> auto.UpResult:
+    return _run(open_stack(stack, backend).up, refresh=not renders_only(stack))
+
+
+def preview(stack: str) -> auto.PreviewResult:
+    return _run(open_stack(stack).preview, refresh=not renders_only(stack))
+
+
+def destroy(stack: str) -> auto.DestroyResult:
+    return _run(open_stack(stack).destroy, refresh=True)
+
+
+def refresh(stack: str) -> auto.RefreshResult:
+    return _run(open_stack(stack).refresh)
+
+
+def outputs(stack: str) -> dict[str, Any]:
+    """The stack outputs as plain values."""
+    return {key: item.value for key, item in open_stack(stack).outputs().items()}
