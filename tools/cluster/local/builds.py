@@ -49,30 +49,18 @@ KUBERNETES = GoBuild(
     tags=("selinux", "notest", "grpcnotrace"),
     env=STATIC,
 )
-ETCD = GoBuild(
-    name="etcd",
-    version=ETCD_VERSION,
-    module_dir=MODULES / "etcd",
-    binaries={"etcd": "."},
-    ldflags="-s -w",
-    env=STATIC,
-)
-COREDNS = GoBuild(
-    name="coredns",
-    version=COREDNS_VERSION,
-    module_dir=MODULES / "coredns",
-    binaries={"coredns": "."},
-    ldflags="-s -w",
-    env=STATIC,
-)
-PAUSE = GoBuild(
-    name="pause",
-    version=PAUSE_VERSION,
-    module_dir=MODULES / "pause",
-    binaries={"pause": "."},
-    ldflags="-s -w",
-    env=STATIC,
-)
+
+
+def _stripped_static(name: str, version: str) -> GoBuild:
+    """etcd, CoreDNS and pause: one main package at the root of tools/kube_build/<name>."""
+    return GoBuild(name=name, version=version, module_dir=MODULES / name, binaries={name: "."},
+                   ldflags="-s -w", env=STATIC)
+
+
+ETCD = _stripped_static("etcd", ETCD_VERSION)
+COREDNS = _stripped_static("coredns", COREDNS_VERSION)
+PAUSE = _stripped_static("pause", PAUSE_VERSION)
+
 ALL = (KUBERNETES, ETCD, COREDNS, PAUSE)
 
 
