@@ -112,14 +112,25 @@ def _run_program() -> None:
     runpy.run_path(str(REPO / "__main__.py"), run_name="__main__")
 
 
-def open_stack(stack: str, backend: Path | None = None) -> auto.Stack:
-    """Select (or create) the stack, and generate any missing stack secret as a Pulumi secret."""
+def open_stack(stack: str, backend: Path | None = None, create: bool = False) -> auto.Stack:
+    """Select the stack; with `create`, make it (empty) on first use."""
     env = engine_env(stack, backend)
     workspace = auto.LocalWorkspace(
         work_dir=str(REPO), program=_run_program, env_vars=env,
         pulumi_home=env["PULUMI_HOME"],
         pulumi_command=auto.PulumiCommand(root=str(toolchain_bin().parent)))
-    selected = auto.Stack.create_or_select(stack, workspace)
+    if create:
+        return auto.Stack.create_or_select(stack, workspace)
+    try:
+        return auto.Stack.select(stack, workspace)
+    except auto.StackNotFoundError:
+        raise SetupError(f"stack {stack!r} was never deployed: run `invoke up` first") from None
+
+
+def _with_secrets(stack: str, backend: Path | None = None) -> auto.Stack:
+    """The stack, ready to run the program: a missing stack secret is generated as a Pulumi
+    secret (random, encrypted in Pulumi.<stack>.yaml), never as a default value."""
+    selected = open_stack(stack, backend, create=True)
     if not renders_only(stack):
         existing = selected.get_all_config()
         for key in GENERATED_SECRETS:
@@ -145,11 +156,11 @@ def _last_lines(text: str, count: int = 15) -> str:
 # operation reads the cluster's live state first (refresh) instead of trusting the last deploy.
 
 def up(stack: str, backend: Path | None = None) -> auto.UpResult:
-    return _run(open_stack(stack, backend).up, refresh=not renders_only(stack))
+    return _run(_with_secrets(stack, backend).up, refresh=not renders_only(stack))
 
 
 def preview(stack: str) -> auto.PreviewResult:
-    return _run(open_stack(stack).preview, refresh=not renders_only(stack))
+    return _run(_with_secrets(stack).preview, refresh=not renders_only(stack))
 
 
 def destroy(stack: str) -> auto.DestroyResult:
