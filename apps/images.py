@@ -1,5 +1,5 @@
-"""Image references of the three pods: the one place both the offline image builder
-(tools/images) and the Pulumi components' defaults read them.
+"""Image references of the three pods, and the facts about those images that pods depend on:
+the one place both the offline image builder (tools/images) and the Pulumi components read them.
 
 Tags are versions, not `latest`: bump the tag whenever what goes into an image changes, so that
 `imagePullPolicy: IfNotPresent` never runs a stale image.
@@ -13,3 +13,14 @@ IMAGES: dict[str, str] = {
     "news-job": "localhost/news-tracker/news-job:0.1.0",
     "news-api": "localhost/news-tracker/news-api:0.1.0",
 }
+
+#: The unprivileged numeric user every image runs as: pods run under the `restricted` Pod
+#: Security Standard, whose runAsNonRoot check needs a number.
+RUNTIME_UID = 10001
+
+#: Inside the broker image: where the broker keeps its message store (a PVC may be mounted
+#: there) and where it writes its log file (an emptyDir shared with the log-tail sidecar).
+ACTIVEMQ_HOME = "/opt/activemq"
+ACTIVEMQ_DATA_DIR = f"{ACTIVEMQ_HOME}/data"
+ACTIVEMQ_LOG_DIR = "/var/log/activemq"
+ACTIVEMQ_LOG_FILE = f"{ACTIVEMQ_LOG_DIR}/activemq.log"

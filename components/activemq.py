@@ -13,16 +13,11 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from apps.images import IMAGES
+from apps.images import ACTIVEMQ_DATA_DIR, ACTIVEMQ_LOG_DIR, ACTIVEMQ_LOG_FILE, IMAGES
 from components.pod import (
     Container, Mount, PodComponent, PodSettings, Port, Probe, Resources, SecretEnv, labels, pod,
     selector,
 )
-
-#: Where the broker image keeps its message store and its log file (tools/images builds it so).
-DATA_DIR = "/opt/activemq/data"
-LOG_DIR = "/var/log/activemq"
-LOG_FILE = f"{LOG_DIR}/activemq.log"
 
 CONSOLE = Port("console", 8161)
 OPENWIRE = Port("openwire", 61616)
@@ -96,7 +91,7 @@ class ActiveMQBroker(PodComponent):
                 opts=child)
 
         volumes = [k8s.core.v1.VolumeArgs(name="logs", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())]
-        mounts = [Mount("logs", LOG_DIR)]
+        mounts = [Mount("logs", ACTIVEMQ_LOG_DIR)]
         if args.persistence_size:
             claim = k8s.core.v1.PersistentVolumeClaim(
                 f"{name}-data",
@@ -115,7 +110,7 @@ class ActiveMQBroker(PodComponent):
             volumes.append(k8s.core.v1.VolumeArgs(
                 name="data", persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
                     claim_name=claim.metadata.name)))
-            mounts.append(Mount("data", DATA_DIR))
+            mounts.append(Mount("data", ACTIVEMQ_DATA_DIR))
 
         broker = Container(
             name=args.container_name,
@@ -154,6 +149,6 @@ def log_tail_sidecar(image: str) -> Container:
         name="broker-log",
         image=image,
         resources=Resources(cpu_request="5m", memory_request="16Mi", memory_limit="64Mi"),
-        command=("tail", "-n", "+1", "-F", LOG_FILE),
-        mounts=(Mount("logs", LOG_DIR, read_only=True),),
+        command=("tail", "-n", "+1", "-F", ACTIVEMQ_LOG_FILE),
+        mounts=(Mount("logs", ACTIVEMQ_LOG_DIR, read_only=True),),
     )

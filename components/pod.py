@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from apps.images import RUNTIME_UID
 from components.validation import (
     ConfigError, check_grace_period, check_image, check_name, check_port, check_unique_ports,
 )
@@ -130,7 +131,7 @@ class PodSettings:
     labels: Mapping[str, str]
     grace_period: int
     restart_policy: str = "Always"
-    run_as_user: int = 10001
+    run_as_user: int = RUNTIME_UID
     volumes: Sequence[k8s.core.v1.VolumeArgs] = ()
 
 

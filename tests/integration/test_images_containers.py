@@ -16,10 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from apps.images import ACTIVEMQ_VERSION, IMAGES
+from apps.images import ACTIVEMQ_LOG_FILE, ACTIVEMQ_VERSION, IMAGES
 from tests.integration.containerd import Containerd
 from tests.news_apps import wait_until
-from tools.images import broker
 from tools.images.build import build
 
 pytestmark = pytest.mark.integration
@@ -54,8 +53,8 @@ def login() -> dict[str, str]:
 def broker_container(containerd: Containerd, login: dict[str, str]) -> str:
     """A running broker container, once its log says the web console (started last) is up."""
     containerd.start(IMAGES["activemq"], "broker", env=login)
-    wait_until(lambda: "WebConsole available" in containerd.exec("broker", "cat", broker.LOG_FILE).stdout,
-               f"the broker's console line in {broker.LOG_FILE}", timeout=BROKER_START_SECONDS)
+    wait_until(lambda: "WebConsole available" in containerd.exec("broker", "cat", ACTIVEMQ_LOG_FILE).stdout,
+               f"the broker's console line in {ACTIVEMQ_LOG_FILE}", timeout=BROKER_START_SECONDS)
     return "broker"
 
 
@@ -75,7 +74,7 @@ def test_broker_without_a_login_refuses_to_start(containerd: Containerd) -> None
 
 def test_broker_runs_unprivileged_and_logs_where_a_sidecar_reads(
         containerd: Containerd, broker_container: str) -> None:
-    log = containerd.exec(broker_container, "cat", broker.LOG_FILE).stdout
+    log = containerd.exec(broker_container, "cat", ACTIVEMQ_LOG_FILE).stdout
     assert f"Apache ActiveMQ {ACTIVEMQ_VERSION}" in log
     assert containerd.exec(broker_container, "id", "-u").stdout.strip() == "10001"
 

@@ -10,16 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from apps.images import ACTIVEMQ_DATA_DIR, ACTIVEMQ_HOME, ACTIVEMQ_LOG_DIR
 from tools import activemq
 from tools.images.archive import write_layer
 from tools.images.cache import scratch_dir
 from tools.images.files import copy_as_root, in_tree, make_owned_dir, own_by_root
 
-HOME = "/opt/activemq"
+HOME = ACTIVEMQ_HOME
 CONF_DIR = f"{HOME}/conf"
-DATA_DIR = f"{HOME}/data"
-LOG_DIR = "/var/log/activemq"
-LOG_FILE = f"{LOG_DIR}/activemq.log"
 
 
 @dataclass(frozen=True)
@@ -37,13 +35,13 @@ class ActiveMQInstall:
         with scratch_dir("activemq") as tree:
             distribution = activemq.fetch(self.version)
             copy_as_root(distribution, in_tree(tree, HOME))
-            activemq.write_conf(in_tree(tree, CONF_DIR), activemq_home=distribution, log_dir=LOG_DIR)
+            activemq.write_conf(in_tree(tree, CONF_DIR), activemq_home=distribution, log_dir=ACTIVEMQ_LOG_DIR)
             own_by_root(in_tree(tree, CONF_DIR))
-            for directory in (DATA_DIR, LOG_DIR):
+            for directory in (ACTIVEMQ_DATA_DIR, ACTIVEMQ_LOG_DIR):
                 make_owned_dir(in_tree(tree, directory), *self.owner)
             write_layer(tree, dest)
 
 
 def command() -> tuple[str, ...]:
     """The container's command: the broker in the foreground as PID 1 (see tools.activemq)."""
-    return tuple(activemq.java_command(HOME, CONF_DIR, DATA_DIR))
+    return tuple(activemq.java_command(HOME, CONF_DIR, ACTIVEMQ_DATA_DIR))

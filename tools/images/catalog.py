@@ -6,7 +6,7 @@ pinned packages of apps/requirements.txt), so a node stores those once.
 """
 from __future__ import annotations
 
-from apps.images import ACTIVEMQ_VERSION, IMAGES
+from apps.images import ACTIVEMQ_VERSION, IMAGES, RUNTIME_UID
 from tools.images import broker
 from tools.images.archive import ImageConfig
 from tools.images.debian import DebianRootfs
@@ -15,7 +15,6 @@ from tools.images.files import CopiedFiles
 from tools.images.pip import PythonPackages
 from tools.paths import REPO
 
-RUNTIME_UID = 10001
 RUNTIME_USER = f"{RUNTIME_UID}:{RUNTIME_UID}"
 #: Creates the runtime user in the rootfs, so tools inside (bash, whoami) can name it.
 ADD_RUNTIME_USER = (
