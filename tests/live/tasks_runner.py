@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from tools.kube import Kubectl
 from tools.paths import REPO
+from tools.stack import cluster_target
 
 INVOKE = str(REPO / ".venv" / "bin" / "invoke")
 ENV = {**os.environ, "INVOKE_NEWS_TRACKER_STACK": "ci", "PYTHONUNBUFFERED": "1"}
@@ -30,12 +32,29 @@ def outputs() -> dict[str, Any]:
     return json.loads(invoke("outputs").stdout)
 
 
-def kubectl_json(*args: str) -> Any:
+def kubectl() -> Kubectl:
     """Read-only cluster state for assertions, through the same kubectl seam as the tasks."""
-    from tools.kube import Kubectl
-    from tools.stack import cluster_target
+    return Kubectl(cluster_target("ci"), outputs()["namespace"])
 
-    return Kubectl(cluster_target("ci"), outputs()["namespace"]).json(*args)
+
+def kubectl_json(*args: str) -> Any:
+    return kubectl().json(*args)
+
+
+@contextmanager
+def watching(pod: str) -> Iterator[list[dict[str, Any]]]:
+    """Every state the pod passes through while the block runs (kubectl get --watch)."""
+    process = kubectl().popen(["get", "pod", pod, "--watch", "-o", "json"], stdout=subprocess.PIPE)
+    states: list[dict[str, Any]] = []
+    try:
+        yield states
+    finally:
+        process.terminate()
+        text, _ = process.communicate(timeout=10)
+        decoder, position = json.JSONDecoder(), 0
+        while (start := text.find("{", position)) != -1:
+            state, position = decoder.raw_decode(text, start)
+            states.append(state)
 
 
 def wait_for(predicate: Any, what: str, timeout: float = 180, interval: float = 2) -> Any:

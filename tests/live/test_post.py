@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 import time
 import uuid
@@ -16,8 +15,20 @@ from typing import Any
 import pytest
 import requests
 
-from tests.live.tasks_runner import ENV, INVOKE, invoke, kubectl_json, outputs, port_forward, wait_for
+from tests.live.tasks_runner import (
+    ENV,
+    INVOKE,
+    invoke,
+    kubectl,
+    kubectl_json,
+    outputs,
+    port_forward,
+    wait_for,
+    watching,
+)
+from tests.news_apps import free_port
 from tools.paths import REPO
+from tools.stack import open_stack
 
 pytestmark = pytest.mark.live
 
@@ -42,15 +53,8 @@ def articles_via_port_forward() -> list[dict[str, Any]]:
         return requests.get(f"http://127.0.0.1:{port}/news/getAll", timeout=10).json()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def exec_in(pod: str, command: str, container: str | None = None) -> str:
-    args = ["exec", pod, "--command", command] + (["--container", container] if container else [])
-    return invoke(*args).stdout
+def exec_in(pod: str, command: str) -> str:
+    return invoke("exec", pod, "--command", command).stdout
 
 
 def test_01_up_admits_every_pod_under_restricted_and_a_second_up_changes_nothing() -> None:
@@ -108,11 +112,8 @@ def test_05_the_jobs_articles_come_back_from_the_api_through_port_forward() -> N
 
 
 def broker_credentials() -> tuple[str, str]:
-    from tools.stack import open_stack
-
-    stack = open_stack("ci")
-    password = stack.get_config("news-tracker:brokerPassword").value
-    return "newsadmin", password
+    """The login the stack made: its user, and its secret password (decrypted by the engine)."""
+    return "newsadmin", open_stack("ci").get_config("news-tracker:brokerPassword").value
 
 
 def test_06_console_via_port_forward_on_loopback_with_the_stack_secret_only() -> None:
@@ -145,9 +146,14 @@ def test_08_api_pod_deleted_gracefully_then_by_force_comes_back_with_a_new_ip() 
     follow = subprocess.Popen([INVOKE, "logs", api, "--follow"], cwd=REPO, env=ENV, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     time.sleep(2)
-    invoke("delete-pod", api)
+    with watching(api) as states:
+        invoke("delete-pod", api)
     log, _ = follow.communicate(timeout=60)
-    assert re.search(r"SIGTERM", log), log[-2000:]
+    assert "stopping on SIGTERM" in log, log[-2000:]
+    # Exit code 0, not 137: the app stopped by itself on SIGTERM, before the grace period's SIGKILL.
+    exits = {status["state"]["terminated"]["exitCode"] for state in states
+             for status in state["status"].get("containerStatuses", []) if "terminated" in status["state"]}
+    assert exits == {0}, states[-1]["status"] if states else "no pod states seen"
     invoke("up")
     second_ip = outputs()["pods"]["api"]["ip"]
     assert second_ip != first_ip
@@ -203,12 +209,8 @@ def test_11_ci_tasks_preview_and_deploy() -> None:
 
 
 def test_12_down_removes_everything_the_stack_made() -> None:
-    namespace = outputs()["namespace"]
+    cluster = kubectl()
     invoke("down")
-    from tools.kube import Kubectl
-    from tools.stack import cluster_target
-
-    kubectl = Kubectl(cluster_target("ci"), namespace)
-    left = kubectl.json("get", "all,configmaps,secrets,pvc,namespaces", "--all-namespaces",
+    left = cluster.json("get", "all,configmaps,secrets,pvc,namespaces", "--all-namespaces",
                         "-l", "app.kubernetes.io/part-of=news-tracker")["items"]
     assert [f"{o['kind']}/{o['metadata']['name']}" for o in left] == []
