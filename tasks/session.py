@@ -12,6 +12,7 @@ from invoke import Context, Exit
 from tools import stack as pulumi_stack
 from tools.errors import SetupError
 from tools.kube import Kubectl
+from tools.target import cluster_target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,4 +43,4 @@ def outputs(c: Context) -> dict[str, Any]:
 def kubectl(c: Context) -> tuple[Kubectl, dict[str, Any]]:
     """A kubectl for the stack's cluster and namespace, with the outputs it was derived from."""
     values = outputs(c)
-    return Kubectl(pulumi_stack.cluster_target(stack_name(c)), values["namespace"]), values
+    return Kubectl(cluster_target(stack_name(c)), values["namespace"]), values

@@ -10,7 +10,7 @@ from typing import Any
 
 from tools.cluster import kubectl_command
 from tools.errors import SetupError
-from tools.stack import ClusterTarget
+from tools.target import ClusterTarget
 
 
 @dataclass(frozen=True)
@@ -43,3 +43,12 @@ class Kubectl:
     def popen(self, args: Sequence[str], **kwargs: Any) -> subprocess.Popen[str]:
         """Start a long-running kubectl (port-forward) that the caller stops."""
         return subprocess.Popen(self.command(*args), text=True, **kwargs)
+
+
+def require_reachable(target: ClusterTarget) -> None:
+    """Fail before the engine plans anything when the stack's cluster does not answer."""
+    probe = Kubectl(target, "default").command("get", "--raw", "/readyz", "--request-timeout=10s")
+    done = subprocess.run(probe, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SetupError(f"the cluster of {target.kubeconfig} does not answer ({done.stderr.strip()}); "
+                         "for the local cluster run `invoke cluster.up` (see `invoke cluster.status`)")

@@ -15,45 +15,20 @@ import runpy
 import secrets
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pulumi import automation as auto
 
 from settings import GENERATED_SECRETS, PROJECT
 from tools import toolchain
 from tools.errors import SetupError
-from tools.paths import KUBECONFIG, REPO, STATE_DIR
+from tools.kube import require_reachable
+from tools.paths import REPO, STATE_DIR
+from tools.target import cluster_target, stack_config
 
 PULUMI_STATE = Path(os.environ.get("NEWS_TRACKER_PULUMI_STATE", STATE_DIR / "pulumi"))
 PASSPHRASE_FILE = PULUMI_STATE / "passphrase"
-
-
-@dataclass(frozen=True)
-class ClusterTarget:
-    """Which cluster a stack deploys to: the same for the Pulumi provider and for kubectl."""
-    kubeconfig: Path
-    context: str | None
-
-
-def stack_config(stack: str) -> dict[str, Any]:
-    """The plain `config:` map of Pulumi.<stack>.yaml (secrets stay encrypted)."""
-    path = REPO / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in REPO.glob("Pulumi.*.yaml"))
-        raise SetupError(f"no stack config {path.name}; known stacks: {', '.join(known)}")
-    return (yaml.safe_load(path.read_text()) or {}).get("config") or {}
-
-
-def cluster_target(stack: str) -> ClusterTarget:
-    """`kubernetes:kubeconfig` / `kubernetes:context` from the stack config, else the project's
-    local cluster (invoke cluster.up writes its kubeconfig to the state directory)."""
-    config = stack_config(stack)
-    kubeconfig = config.get("kubernetes:kubeconfig")
-    return ClusterTarget(kubeconfig=(REPO / os.path.expanduser(kubeconfig)) if kubeconfig else KUBECONFIG,
-                         context=config.get("kubernetes:context"))
 
 
 def renders_only(stack: str) -> bool:
@@ -155,19 +130,29 @@ def _last_lines(text: str, count: int = 15) -> str:
 # Pods are ephemeral: one deleted by hand (`invoke delete-pod`) must be seen as gone, so every
 # operation reads the cluster's live state first (refresh) instead of trusting the last deploy.
 
+def _require_cluster(stack: str) -> bool:
+    """Whether the stack talks to a cluster (a render stack does not); if so, that it answers."""
+    if renders_only(stack):
+        return False
+    require_reachable(cluster_target(stack))
+    return True
+
+
 def up(stack: str, backend: Path | None = None) -> auto.UpResult:
-    return _run(_with_secrets(stack, backend).up, refresh=not renders_only(stack))
+    return _run(_with_secrets(stack, backend).up, refresh=_require_cluster(stack))
 
 
 def preview(stack: str) -> auto.PreviewResult:
-    return _run(_with_secrets(stack).preview, refresh=not renders_only(stack))
+    return _run(_with_secrets(stack).preview, refresh=_require_cluster(stack))
 
 
 def destroy(stack: str) -> auto.DestroyResult:
+    _require_cluster(stack)
     return _run(open_stack(stack).destroy, refresh=True)
 
 
 def refresh(stack: str) -> auto.RefreshResult:
+    _require_cluster(stack)
     return _run(open_stack(stack).refresh)
 
 

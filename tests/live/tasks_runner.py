@@ -13,7 +13,7 @@ from typing import Any
 
 from tools.kube import Kubectl
 from tools.paths import REPO
-from tools.stack import cluster_target
+from tools.target import cluster_target
 
 INVOKE = str(REPO / ".venv" / "bin" / "invoke")
 ENV = {**os.environ, "INVOKE_NEWS_TRACKER_STACK": "ci", "PYTHONUNBUFFERED": "1"}
