@@ -64,9 +64,9 @@ def test_01_up_admits_every_pod_under_restricted_and_a_second_up_changes_nothing
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
     pods = pods_by_name()
     assert set(pods) == {p["name"] for p in values["pods"].values()}
-    for role in ("broker", "api"):
+    # The ci stack's job publishes every 10 s, so it too runs and is Ready.
+    for role in ("broker", "job", "api"):
         assert ready(pods[values["pods"][role]["name"]]), role
-    assert pods[values["pods"]["job"]["name"]]["status"]["phase"] in ("Running", "Succeeded")
     assert set(changes(invoke("up"))) == {"same"}
 
 
