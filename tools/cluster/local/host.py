@@ -91,6 +91,7 @@ def clean(state: Layout) -> None:
         _remove_netns_and_socket(bundle)
         for cached in CNI_CACHE.glob(f"*-{bundle.name}-*"):
             cached.unlink()
+    _remove_orphan_pod_netns()
     KUBELET_DEVICE_PLUGIN_SOCKET.unlink(missing_ok=True)
     if succeeds(["ip", "link", "show", layout.BRIDGE]):
         run(["ip", "link", "delete", layout.BRIDGE])  # pods' veths went with their namespaces
@@ -135,6 +136,27 @@ def _remove_netns_and_socket(bundle: Path) -> None:
     address = bundle / "address"
     if address.is_file():
         Path(address.read_text().strip().removeprefix("unix://")).unlink(missing_ok=True)
+
+
+def _remove_orphan_pod_netns() -> None:
+    """Delete pod network namespaces that no process uses any more.
+
+    A cluster whose processes were killed (a stopped session, a crash, another clone's cluster)
+    leaves its pods' namespaces mounted under /run/netns, where this state's bundles do not name
+    them. A namespace without a process is garbage whoever made it.
+    """
+    in_use = set()
+    for process in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if process.name.isdigit():
+                found = (process / "ns" / "net").stat()
+                in_use.add((found.st_dev, found.st_ino))
+    for namespace in Path("/run/netns").glob("cni-*"):
+        with contextlib.suppress(OSError):
+            found = namespace.stat()
+            if (found.st_dev, found.st_ino) not in in_use:
+                _unmount(namespace)
+                namespace.unlink(missing_ok=True)
 
 
 def _kill_cgroup_processes() -> None:
