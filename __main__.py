@@ -27,10 +27,11 @@ def render_options(settings: Settings) -> pulumi.ResourceOptions | None:
     return pulumi.ResourceOptions(provider=provider)
 
 
-def job_source(settings: Settings, config: pulumi.Config) -> FileSource | NewsApiSource:
+def job_source(settings: Settings, config: pulumi.Config, rendering: bool) -> FileSource | NewsApiSource:
     if settings.job.source == "newsapi":
+        # Rendered manifests reference the key's Secret by name and never carry its value.
         return NewsApiSource(settings.job.newsapi_url, settings.job.query,
-                             config.get_secret("newsapiKey"))
+                             None if rendering else config.require_secret("newsapiKey"))
     path = PROGRAM_DIR / settings.job.articles_file
     if not path.is_file():
         raise ConfigError(f"{PROJECT}:job.articlesFile: {settings.job.articles_file!r} is not a file "
@@ -73,7 +74,7 @@ def main() -> None:
         namespace=settings.namespace,
         environment=settings.environment,
         broker=broker.client,
-        source=job_source(settings, config),
+        source=job_source(settings, config, rendering),
         interval_seconds=settings.job.interval_seconds,
         image=settings.job.image,
         grace_period=settings.job.grace_period_seconds,

@@ -33,6 +33,7 @@ class NewsApiSource:
     """Articles from a NewsAPI-compatible endpoint; the key is a Pulumi secret."""
     url: str
     query: str
+    #: None: the key's Secret is managed outside this program (rendered manifests).
     api_key: pulumi.Input[str] | None
 
 

@@ -35,7 +35,7 @@ def ci_preview(c: Context) -> None:
 @task(name="deploy")
 @reports_setup_errors
 def ci_deploy(c: Context) -> None:
-    """CI on main: deploy the stack, then fail unless every pod it exported is Ready or done."""
+    """CI on main: deploy the stack (up waits for Ready pods), then fail if a pod has no IP."""
     result = pulumi_stack.up(stack_name(c))
     _summarize(c, "deploy", dict(result.summary.resource_changes or {}))
     outputs = pulumi_stack.outputs(stack_name(c))

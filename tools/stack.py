@@ -127,9 +127,6 @@ def _last_lines(text: str, count: int = 15) -> str:
     return "\n".join(text.strip().splitlines()[-count:])
 
 
-# Pods are ephemeral: one deleted by hand (`invoke delete-pod`) must be seen as gone, so every
-# operation reads the cluster's live state first (refresh) instead of trusting the last deploy.
-
 def _require_cluster(stack: str) -> bool:
     """Whether the stack talks to a cluster (a render stack does not); if so, that it answers."""
     if renders_only(stack):
@@ -138,12 +135,18 @@ def _require_cluster(stack: str) -> bool:
     return True
 
 
+# The cluster is checked before the stack is touched, so a cluster that is down leaves no new
+# stack or generated secret behind. Pods are ephemeral: one deleted by hand (`invoke delete-pod`)
+# must be seen as gone, so operations read the cluster's live state first (refresh).
+
 def up(stack: str, backend: Path | None = None) -> auto.UpResult:
-    return _run(_with_secrets(stack, backend).up, refresh=_require_cluster(stack))
+    refresh_first = _require_cluster(stack)
+    return _run(_with_secrets(stack, backend).up, refresh=refresh_first)
 
 
 def preview(stack: str) -> auto.PreviewResult:
-    return _run(_with_secrets(stack).preview, refresh=_require_cluster(stack))
+    refresh_first = _require_cluster(stack)
+    return _run(_with_secrets(stack).preview, refresh=refresh_first)
 
 
 def destroy(stack: str) -> auto.DestroyResult:

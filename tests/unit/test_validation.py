@@ -121,6 +121,11 @@ def test_missing_articles_file_names_the_key() -> None:
         "news-tracker:job.articlesFile: 'no/such/file.json' is not a file")
 
 
+def test_newsapi_source_without_its_key_is_reported() -> None:
+    with pytest.raises(Exception, match="newsapiKey"):
+        run_program({"brokerPassword": "x", "job": {"source": "newsapi"}})
+
+
 def test_missing_broker_password_is_reported() -> None:
     with pytest.raises(Exception, match="brokerPassword"):
         run_program({})
