@@ -79,11 +79,11 @@ def logs(c: Context, pod: str, container: str | None = None, follow: bool = Fals
 def exec_(c: Context, pod: str, command: str | None = None, container: str | None = None) -> None:
     """Open a shell in a container, or run one command there (kubectl exec)."""
     k, values = kubectl(c)
-    target = ["exec", pod, "-c", _container(values, pod, container)]
+    in_container = [pod, "-c", _container(values, pod, container), "--", "/bin/sh", "-c"]
     if command is None:
-        raise Exit(code=k.run(*target[:1], "-it", *target[1:], "--", "/bin/sh", "-c",
+        raise Exit(code=k.run("exec", "-it", *in_container,
                               "command -v bash >/dev/null && exec bash || exec sh"))
-    raise Exit(code=k.run(*target, "--", "/bin/sh", "-c", command))
+    raise Exit(code=k.run("exec", *in_container, command))
 
 
 @task(name="port-forward", help={"pod": "default: the broker pod",
