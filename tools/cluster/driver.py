@@ -48,11 +48,24 @@ class ClusterDriver(Protocol):
         ...
 
     def up(self) -> None:
-        """Create the cluster, or do nothing if it is already up; return once nodes are Ready."""
+        """Start the cluster and return once its nodes are Ready; never wipe it.
+
+        - no cluster yet: create it;
+        - a healthy cluster: do nothing;
+        - anything stopped (one component, all of them, node containers after a Docker restart,
+          the host's networking after a reboot): restart just that, on the same data (etcd,
+          container images, kubelet state, volumes), repairing stale PID files, sockets and
+          mounts instead of deleting them. For kind this means `docker start` of the stopped
+          node containers, not a new cluster.
+        Images loaded with `load_images` must be present afterwards (reloaded if the runtime lost
+        them), so deployed pods come back without `invoke images.load`.
+        """
         ...
 
     def down(self) -> None:
-        """Delete the cluster and everything it left on the machine; fine if it is not there."""
+        """Delete the cluster, its data and everything it left on the machine; fine if absent.
+
+        The only operation that wipes (`cluster.reset` is `down` then `up`)."""
         ...
 
     def status(self) -> ClusterStatus:
