@@ -16,6 +16,7 @@ for module in (deploy, pods):
     for body in Collection.from_module(module).tasks.values():
         namespace.add_task(body)
 namespace.add_task(toolchain.toolchain)
+namespace.add_task(toolchain.env)
 for collection in (ci, cluster, images):
     namespace.add_collection(Collection.from_module(collection))
 namespace.configure({"news_tracker": {"stack": "dev"}})

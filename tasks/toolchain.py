@@ -1,17 +1,29 @@
-"""Invoke task that builds (or finds cached) the Pulumi CLI and Kubernetes provider."""
+"""Invoke tasks for the Pulumi toolchain: resolve (reuse or build) it, and print the terminal
+environment that makes a plain `pulumi` command work on this project's stacks."""
 from __future__ import annotations
+
+import shlex
 
 from invoke import Context, task
 
-from tasks.session import reports_setup_errors
-from tools.toolchain import ensure_toolchain
-from tools.toolchain.pins import KUBERNETES_PROVIDER_VERSION, PULUMI_VERSION
+from tasks.session import reports_setup_errors, stack_name
+from tools import stack as pulumi_stack
+from tools.toolchain import resolve_toolchain
 
 
 @task
 @reports_setup_errors
 def toolchain(c: Context) -> None:
-    """Build or reuse the pinned Pulumi CLI and Kubernetes provider; print their bin dir."""
-    bin_dir = ensure_toolchain()
-    print(f"pulumi {PULUMI_VERSION}, pulumi-resource-kubernetes {KUBERNETES_PROVIDER_VERSION}")
-    print(bin_dir)
+    """Reuse the installed Pulumi CLI and provider if compatible, else the cached build, else
+    build; say which one is used for each and why."""
+    chosen = resolve_toolchain(pulumi_stack.PULUMI_HOME, build=True)
+    print(chosen.report())
+    print(f"bin dir (first on PATH): {chosen.bin_dir}")
+
+
+@task
+@reports_setup_errors
+def env(c: Context) -> None:
+    """Print `export` lines for the selected stack's engine: `eval "$(invoke env)"`, then `pulumi ...`."""
+    for name, value in pulumi_stack.engine_env(stack_name(c)).items():
+        print(f"export {name}={shlex.quote(value)}")

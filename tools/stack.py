@@ -29,6 +29,8 @@ from tools.target import cluster_target, stack_config
 
 PULUMI_STATE = Path(os.environ.get("NEWS_TRACKER_PULUMI_STATE", STATE_DIR / "pulumi"))
 PASSPHRASE_FILE = PULUMI_STATE / "passphrase"
+#: Where the engine keeps plugins for this project (the provider is installed here by the toolchain).
+PULUMI_HOME = PULUMI_STATE / "home"
 
 
 def renders_only(stack: str) -> bool:
@@ -56,7 +58,7 @@ def _passphrase_env(stack: str) -> dict[str, str]:
 
 def toolchain_bin() -> Path:
     """The toolchain's bin directory; never builds (that is `invoke toolchain`'s job)."""
-    bin_dir = toolchain.lookup_toolchain()
+    bin_dir = toolchain.lookup_toolchain(PULUMI_HOME)
     if bin_dir is None:
         raise SetupError("the Pulumi CLI and Kubernetes provider are not built yet: run "
                          "`invoke toolchain` (or ./setup.sh), which builds them from pinned sources")
@@ -71,7 +73,7 @@ def engine_env(stack: str, backend: Path | None = None) -> dict[str, str]:
     target = cluster_target(stack)
     return {
         "PULUMI_BACKEND_URL": f"file://{backend}",
-        "PULUMI_HOME": str(PULUMI_STATE / "home"),
+        "PULUMI_HOME": str(PULUMI_HOME),
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",

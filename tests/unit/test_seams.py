@@ -12,7 +12,7 @@ from tools.target import ClusterTarget, cluster_target, stack_config
 
 
 def test_missing_toolchain_says_how_to_build_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(stack.toolchain, "lookup_toolchain", lambda: None)
+    monkeypatch.setattr(stack.toolchain, "lookup_toolchain", lambda pulumi_home: None)
     with pytest.raises(SetupError, match=r"not built yet: run `invoke toolchain` \(or ./setup.sh\)"):
         stack.engine_env("ci")
 

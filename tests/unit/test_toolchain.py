@@ -1,4 +1,5 @@
-"""tools.toolchain: pins that agree with each other, and the provider's generated embed files."""
+"""tools.toolchain: pins that agree with each other, the provider's generated embed files, and the
+order in which pieces are chosen (installed, else cached, else built), with fake tools on PATH."""
 from __future__ import annotations
 
 import json
@@ -7,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tools import gobuild
+from tests.unit.fake_tools import fake_provider, fake_pulumi
+from tools import gobuild, toolchain
 from tools.paths import REPO
-from tools.toolchain import PULUMI_CLI, lookup_toolchain
+from tools.toolchain import CACHED, INSTALLED, KUBERNETES_PROVIDER, MISSING, PULUMI_CLI, resolve_toolchain
 from tools.toolchain.pins import KUBERNETES_PROVIDER_VERSION, PULUMI_VERSION
 from tools.toolchain.provider_source import PINNED_MODULE_DIR, write_embedded_files
 
@@ -44,7 +46,100 @@ def test_embedded_files_are_minified_and_the_schema_carries_the_version(tmp_path
     assert (tmp_path / "terraform-mapping-embed.json").read_text() == '{"b":[1,2]}'
 
 
-def test_lookup_with_an_empty_cache_finds_nothing_and_builds_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty machine: PATH holds only tmp/bin and the system tools (no go, so nothing is
+    cached), an empty build cache, no user PULUMI_HOME; any Go build fails the test."""
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "user-home"))
     monkeypatch.setattr(gobuild, "BUILDS_DIR", tmp_path / "cache")
-    assert lookup_toolchain() is None
-    assert not (tmp_path / "cache").exists()
+    monkeypatch.setattr(toolchain.gobuild, "ensure", _no_build)
+    return tmp_path
+
+
+def _no_build(build: gobuild.GoBuild) -> Path:
+    raise AssertionError(f"{build.name} was built")
+
+
+def _plugin_in(home: Path) -> Path:
+    directory = home / "plugins" / f"resource-kubernetes-v{KUBERNETES_PROVIDER_VERSION}"
+    directory.mkdir(parents=True)
+    (directory / "pulumi-resource-kubernetes").write_text("")
+    (directory / "pulumi-resource-kubernetes").chmod(0o755)
+    return directory / "pulumi-resource-kubernetes"
+
+
+def test_installed_cli_the_sdk_accepts_is_used_and_nothing_is_built(machine: Path) -> None:
+    installed = fake_pulumi(machine / "bin", "3.200.0")
+    _plugin_in(machine / "project-home")
+    chosen = resolve_toolchain(machine / "project-home", build=True)
+    assert (chosen.cli.source, chosen.cli.path) == (INSTALLED, installed)
+    assert "v3.200.0 on PATH, accepted by the Python SDK" in chosen.cli.reason
+    assert chosen.bin_dir is not None and (chosen.bin_dir / "pulumi").resolve() == installed
+    assert [p.name for p in chosen.bin_dir.iterdir()] == ["pulumi"]
+
+
+@pytest.mark.parametrize("version, why", [
+    ("4.0.0", "Major version mismatch"),
+    ("3.0.9", "Minimum version requirement failed"),
+])
+def test_installed_cli_of_a_version_the_sdk_refuses_is_refused_with_its_reason(
+        machine: Path, version: str, why: str) -> None:
+    installed = fake_pulumi(machine / "bin", version)
+    chosen = resolve_toolchain(machine / "project-home", build=False)
+    assert chosen.cli.source == MISSING and chosen.bin_dir is None
+    assert f"refused {installed} on PATH: {why}" in chosen.cli.reason
+    assert version in chosen.cli.reason
+    assert "run `invoke toolchain`" in chosen.report()
+
+
+def test_own_cached_build_on_path_counts_as_the_cached_build(machine: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cached = fake_pulumi(machine / "cache" / "pulumi-x" / "bin", "3.274.1")
+    monkeypatch.setenv("PATH", f"{cached.parent}:{machine / 'bin'}:/usr/bin:/bin")
+    monkeypatch.setattr(gobuild, "lookup", lambda build: cached.parent if build is PULUMI_CLI else None)
+    chosen = resolve_toolchain(machine / "project-home", build=False)
+    assert (chosen.cli.source, chosen.cli.path) == (CACHED, cached)
+    assert chosen.cli.reason.startswith("no pulumi on PATH")
+
+
+def test_provider_plugin_under_pulumi_home_is_used_without_installing(machine: Path) -> None:
+    pulumi = fake_pulumi(machine / "bin", "3.274.1")
+    plugin = _plugin_in(machine / "project-home")
+    chosen = resolve_toolchain(machine / "project-home", build=True)
+    assert (chosen.provider.source, chosen.provider.path) == (INSTALLED, plugin)
+    assert "already installed in" in chosen.provider.reason
+    assert "plugin" not in (pulumi.parent / "calls.log").read_text()
+
+
+def test_provider_in_the_users_pulumi_home_is_installed_into_the_projects(machine: Path) -> None:
+    pulumi = fake_pulumi(machine / "bin", "3.274.1")
+    users = _plugin_in(machine / "user-home")
+    chosen = resolve_toolchain(machine / "project-home", build=True)
+    assert chosen.provider.source == INSTALLED
+    assert chosen.provider.path == machine / "project-home/plugins/resource-kubernetes-v4.25.0/pulumi-resource-kubernetes"
+    assert f"plugin install resource kubernetes v4.25.0 --file {users}" in (pulumi.parent / "calls.log").read_text()
+
+
+def test_cached_provider_build_is_installed_as_a_plugin(machine: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_pulumi(machine / "bin", "3.274.1")
+    built = _plugin_in(machine / "cache")  # any executable file stands for the cached binary
+    monkeypatch.setattr(gobuild, "lookup", lambda build: built.parent if build is KUBERNETES_PROVIDER else None)
+    chosen = resolve_toolchain(machine / "project-home", build=False)
+    assert chosen.provider.source == CACHED
+    assert chosen.provider.path is not None and chosen.provider.path.is_relative_to(machine / "project-home" / "plugins")
+
+
+def test_provider_on_path_reporting_another_version_is_refused(machine: Path) -> None:
+    fake_pulumi(machine / "bin", "3.274.1")
+    provider = fake_provider(machine / "bin", "4.18.0")
+    chosen = resolve_toolchain(machine / "project-home", build=False)
+    assert chosen.provider.source == MISSING
+    assert f"refused {provider} on PATH: it reports version 4.18.0, the SDK needs 4.25.0" in chosen.provider.reason
+
+
+def test_provider_on_path_reporting_the_pinned_version_is_installed(machine: Path) -> None:
+    pulumi = fake_pulumi(machine / "bin", "3.274.1")
+    provider = fake_provider(machine / "bin", "4.25.0")
+    chosen = resolve_toolchain(machine / "project-home", build=False)
+    assert chosen.provider.source == INSTALLED
+    assert f"--file {provider}" in (pulumi.parent / "calls.log").read_text()

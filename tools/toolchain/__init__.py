@@ -1,27 +1,31 @@
-"""The Pulumi engine binaries, built from pinned Go module sources and cached.
+"""The Pulumi toolchain this project runs with: what the machine already has, else our builds.
 
 Public API:
 
-    ensure_toolchain() -> Path
-        A bin directory holding `pulumi` and `pulumi-resource-kubernetes` at the pinned versions
-        (tools.toolchain.pins), building what is not cached yet. Put it first on PATH: the CLI
-        then finds the provider there whatever PULUMI_HOME holds, and never downloads plugins.
-        Its parent is an install root for `pulumi.automation.PulumiCommand(root=...)`.
-    lookup_toolchain() -> Path | None
-        The same directory if both binaries are already cached; never builds.
+    resolve_toolchain(pulumi_home, build) -> Toolchain
+        Each piece in order: installed and compatible, else the cached build, else (with `build`)
+        a build from pinned Go sources. The pulumi CLI: a `pulumi` on PATH that the Python SDK
+        accepts. The Kubernetes provider: the pinned plugin already under `pulumi_home`, or under
+        the user's own PULUMI_HOME, or on PATH (reporting the pinned version). Whatever is chosen
+        for the provider is installed as a real plugin into `pulumi_home`, so the engine finds it
+        where Pulumi keeps plugins. `Toolchain.report()` says which one is used for each and why.
+    lookup_toolchain(pulumi_home) -> Path | None
+        The bin directory to put first on PATH (it holds `pulumi` only; its parent is a root for
+        `pulumi.automation.PulumiCommand(root=...)`) if nothing needs building, else None.
 
 The CLI and the provider are built from separate wrapper modules (pulumi/ and kubernetes/ beside
-this file), each keeping the dependency graph its upstream tested; the returned directory
-links the two cached builds together.
+this file), each keeping the dependency graph its upstream tested.
 """
 from __future__ import annotations
 
-import hashlib
-from contextlib import suppress
+import importlib.metadata
+from dataclasses import dataclass
 from pathlib import Path
 
 from tools import gobuild
+from tools.errors import SetupError
 from tools.gobuild import GoBuild
+from tools.toolchain import cli, plugin
 from tools.toolchain.pins import KUBERNETES_PROVIDER_VERSION, PULUMI_VERSION
 from tools.toolchain.provider_source import (
     MAIN_PACKAGE,
@@ -34,7 +38,7 @@ PULUMI_CLI = GoBuild(
     version=PULUMI_VERSION,
     module_dir=Path(__file__).resolve().parent / "pulumi",
     binaries={"pulumi": "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"},
-    # Without the version stamp `pulumi version` prints nothing and the Automation API refuses the CLI.
+    # Without the version stamp `pulumi version` prints nothing and the Python Automation API refuses the CLI.
     ldflags=f"-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v{PULUMI_VERSION}",
     env={"CGO_ENABLED": "0"},
 )
@@ -43,39 +47,113 @@ KUBERNETES_PROVIDER = GoBuild(
     name="pulumi-resource-kubernetes",
     version=KUBERNETES_PROVIDER_VERSION,
     module_dir=PINNED_MODULE_DIR,
-    binaries={"pulumi-resource-kubernetes": MAIN_PACKAGE},
+    binaries={plugin.BINARY: MAIN_PACKAGE},
     ldflags=f"-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version={KUBERNETES_PROVIDER_VERSION}",
     env={"CGO_ENABLED": "0"},
     prepare=prepare_provider_source,
 )
 
-BUILDS = (PULUMI_CLI, KUBERNETES_PROVIDER)
+INSTALLED, CACHED, BUILT, MISSING = "installed", "cached build", "built now", "missing"
 
 
-def ensure_toolchain() -> Path:
-    """Return a bin dir with the pinned `pulumi` and `pulumi-resource-kubernetes`, building them if needed."""
-    return _linked_bin_dir([gobuild.ensure(build) for build in BUILDS])
+@dataclass(frozen=True)
+class Piece:
+    """Which binary the toolchain uses for one piece, where it came from, and why."""
+
+    name: str
+    source: str
+    """INSTALLED, CACHED, BUILT or MISSING."""
+    path: Path | None
+    reason: str
 
 
-def lookup_toolchain() -> Path | None:
-    """Return the toolchain bin dir if every binary is cached, else None; never builds."""
-    cached = [bin_dir for bin_dir in map(gobuild.lookup, BUILDS) if bin_dir is not None]
-    return _linked_bin_dir(cached) if len(cached) == len(BUILDS) else None
+@dataclass(frozen=True)
+class Toolchain:
+    cli: Piece
+    provider: Piece
+
+    @property
+    def bin_dir(self) -> Path | None:
+        """A directory holding only `pulumi` (the chosen CLI), or None while one is missing."""
+        if MISSING in (self.cli.source, self.provider.source) or self.cli.path is None:
+            return None
+        if self.cli.source == INSTALLED:
+            return cli.linked_root(self.cli.path, gobuild.BUILDS_DIR / "pulumi-cli") / "bin"
+        return self.cli.path.parent
+
+    def report(self) -> str:
+        """One block per piece: its name, which one is used, the file, and why."""
+        lines = []
+        for piece in (self.cli, self.provider):
+            lines.append(f"{piece.name:<20} {piece.source:<13} {piece.path or ''}".rstrip())
+            lines.append(f"{'':<20} {piece.reason}")
+        return "\n".join(lines)
 
 
-def _linked_bin_dir(build_bin_dirs: list[Path]) -> Path:
-    """One directory of symlinks to the binaries of several cached builds, named by their paths.
+def resolve_toolchain(pulumi_home: Path, build: bool) -> Toolchain:
+    """Choose each piece (see the module docstring); build only with `build`."""
+    chosen_cli = _resolve_cli(build)
+    return Toolchain(chosen_cli, _resolve_provider(chosen_cli.path, pulumi_home, build))
 
-    Each link is created once and never changes (a different set of builds gets a different
-    directory), so concurrent or interrupted runs can only leave links that are already right.
-    """
-    digest = hashlib.sha256("\n".join(map(str, build_bin_dirs)).encode()).hexdigest()[:16]
-    linked = gobuild.BUILDS_DIR / f"pulumi-{PULUMI_VERSION}+kubernetes-{KUBERNETES_PROVIDER_VERSION}-{digest}" / "bin"
-    linked.mkdir(parents=True, exist_ok=True)
-    for build_bin_dir in build_bin_dirs:
-        for binary in build_bin_dir.iterdir():
-            link = linked / binary.name
-            if not link.is_symlink():
-                with suppress(FileExistsError):  # another process linked the same target first
-                    link.symlink_to(binary)
-    return linked
+
+def lookup_toolchain(pulumi_home: Path) -> Path | None:
+    """The toolchain's bin dir if nothing needs building, else None; never builds."""
+    return resolve_toolchain(pulumi_home, build=False).bin_dir
+
+
+def _resolve_cli(build: bool) -> Piece:
+    name = "pulumi CLI"
+    sdk = f"the Python SDK (pulumi {importlib.metadata.version('pulumi')})"
+    installed = cli.find_installed(gobuild.BUILDS_DIR)
+    if installed is not None and installed.refusal is None:
+        return Piece(name, INSTALLED, installed.path, f"v{installed.version} on PATH, accepted by {sdk}")
+    refused = "no pulumi on PATH"
+    if installed is not None:
+        refused = f"refused {installed.path} on PATH: {installed.refusal}"
+    cached = gobuild.lookup(PULUMI_CLI)
+    if cached is not None:
+        return Piece(name, CACHED, cached / "pulumi", f"{refused}; v{PULUMI_VERSION} built earlier from pinned Go sources")
+    if not build:
+        return Piece(name, MISSING, None, f"{refused}; not built yet: run `invoke toolchain`")
+    built = gobuild.ensure(PULUMI_CLI)
+    return Piece(name, BUILT, built / "pulumi", f"{refused}; v{PULUMI_VERSION} built from pinned Go sources")
+
+
+def _resolve_provider(pulumi: Path | None, pulumi_home: Path, build: bool) -> Piece:
+    name = "kubernetes provider"
+    plugin_name = f"plugin resource-kubernetes-v{KUBERNETES_PROVIDER_VERSION}"
+    ready = plugin.plugin_binary(pulumi_home)
+    if ready is not None:
+        return Piece(name, INSTALLED, ready, f"{plugin_name} already installed in {pulumi_home}")
+    source, binary, reason = _provider_source(build)
+    if source == MISSING or binary is None:
+        return Piece(name, MISSING, None, f"{reason}; run `invoke toolchain`")
+    if pulumi is None:
+        return Piece(name, MISSING, None, f"{reason}; installing it as a plugin needs the pulumi CLI")
+    installed = plugin.install(pulumi, binary, pulumi_home)
+    return Piece(name, source, installed, f"{reason}; installed as {plugin_name} in {pulumi_home}")
+
+
+def _provider_source(build: bool) -> tuple[str, Path | None, str]:
+    """Where the provider binary comes from: (source, binary, why)."""
+    version = KUBERNETES_PROVIDER_VERSION
+    user_home = plugin.user_pulumi_home()
+    users = plugin.plugin_binary(user_home)
+    if users is not None:
+        return INSTALLED, users, f"{version} found in your PULUMI_HOME {user_home}"
+    reason = f"not in {user_home}"
+    on_path = plugin.find_on_path(gobuild.BUILDS_DIR)
+    if on_path is not None:
+        try:
+            reported = plugin.reported_version(on_path)
+        except SetupError as broken:
+            reported = f"unknown ({broken})"
+        if reported == version:
+            return INSTALLED, on_path, f"{version} found on PATH at {on_path}"
+        reason += f"; refused {on_path} on PATH: it reports version {reported}, the SDK needs {version}"
+    cached = gobuild.lookup(KUBERNETES_PROVIDER)
+    if cached is not None:
+        return CACHED, cached / plugin.BINARY, f"{reason}; {version} built earlier from pinned Go sources"
+    if not build:
+        return MISSING, None, f"{reason}; not built yet"
+    return BUILT, gobuild.ensure(KUBERNETES_PROVIDER) / plugin.BINARY, f"{reason}; {version} built from pinned Go sources"

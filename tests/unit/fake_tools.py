@@ -1,0 +1,54 @@
+"""Fake executables for unit tests: small scripts put first on PATH in place of real tools."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def fake_executable(directory: Path, name: str, body: str, interpreter: str = "/bin/sh") -> Path:
+    """Write an executable script `directory/name` running `body` under `interpreter`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(f"#!{interpreter}\n{body}")
+    path.chmod(0o755)
+    return path
+
+
+def fake_pulumi(directory: Path, version: str) -> Path:
+    """A `pulumi` that prints `version`, and whose `plugin install ... --file F` copies F into
+    $PULUMI_HOME/plugins/<kind>-<name>-<version>/ the way the real one lays plugins out, logging
+    each call to `calls.log` beside it."""
+    return fake_executable(directory, "pulumi", f"""\
+echo "$*" >> "{directory}/calls.log"
+case "$1" in
+  version) echo "v{version}" ;;
+  plugin)
+    dir="$PULUMI_HOME/plugins/$3-$4-$5"; mkdir -p "$dir"
+    cp "$7" "$dir/pulumi-resource-$4" ;;
+  *) exit 2 ;;
+esac
+""")
+
+
+def fake_provider(directory: Path, version: str) -> Path:
+    """A `pulumi-resource-kubernetes` speaking the plugin protocol: it prints its port and answers
+    GetPluginInfo with `version` until SIGINT, as a real provider in attach mode does."""
+    return fake_executable(directory, "pulumi-resource-kubernetes", f"""\
+import signal, threading, grpc
+from concurrent import futures
+from pulumi.runtime.proto import plugin_pb2, provider_pb2_grpc
+
+class Provider(provider_pb2_grpc.ResourceProviderServicer):
+    def GetPluginInfo(self, request, context):
+        return plugin_pb2.PluginInfo(version="{version}")
+
+server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+provider_pb2_grpc.add_ResourceProviderServicer_to_server(Provider(), server)
+port = server.add_insecure_port("127.0.0.1:0")
+server.start()
+print(port, flush=True)
+stop = threading.Event()
+signal.signal(signal.SIGINT, lambda *_: stop.set())
+stop.wait(60)
+server.stop(0)
+""", interpreter=sys.executable)
