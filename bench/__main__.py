@@ -1,72 +1,65 @@
-"""Run the benchmarks named on the command line (default: all) and print one line each."""
+"""`python -m bench [--rounds N] [--stack S] [GROUP ...]` (also `invoke bench`): see bench/README.md.
+
+Groups: `cluster` (this project against plain kubectl, on the bench stack, under the cluster
+lock), `local` (unit suite, program under mocks, cached toolchain), `cluster-up` (deletes and
+recreates the cluster: only when named). Default: cluster and local. Prints a Markdown table,
+writes JSON to bench/results/, exits 1 when a target was missed.
+"""
 from __future__ import annotations
 
-import statistics
-import subprocess
+import argparse
 import sys
-import time
-from collections.abc import Callable
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-VENV = REPO / ".venv" / "bin"
+from bench.local import cluster_up_warm, local_rows
+from bench.lock import cluster_lock
+from bench.measure import BenchError
+from bench.report import Row, save, table
+from bench.side_by_side import side_by_side
 
-
-def timed(command: list[str]) -> float:
-    started = time.monotonic()
-    subprocess.run(command, cwd=REPO, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.monotonic() - started
+GROUPS = ("cluster", "local", "cluster-up")
+DEFAULT_GROUPS = ("cluster", "local")
 
 
-def program_eval() -> tuple[str, bool]:
-    """Evaluate the program under mocks in a child process; report its median time and peak RSS."""
-    script = ("import time,resource,sys; sys.path.insert(0, '.');"
-              "from tests.unit.program_under_mocks import run_program;"
-              "t=[];\nfor _ in range(5):\n s=time.monotonic(); run_program({'brokerPassword':'x'});"
-              " t.append(time.monotonic()-s)\n"
-              "print(sorted(t)[2], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-    out = subprocess.run([str(VENV / "python"), "-c", script], cwd=REPO, check=True,
-                         capture_output=True, text=True).stdout.split()
-    seconds, rss_mib = float(out[0]), int(out[1]) / 1024
-    return f"{seconds:.2f} s median, {rss_mib:.0f} MiB peak (target < 1 s, < 150 MiB)", \
-        seconds < 1 and rss_mib < 150
-
-
-def unit_suite() -> tuple[str, bool]:
-    seconds = timed([str(VENV / "pytest"), "-q", "tests/unit"])
-    return f"{seconds:.1f} s (target < 10 s)", seconds < 10
-
-
-def toolchain_warm() -> tuple[str, bool]:
-    seconds = statistics.median(timed([str(VENV / "invoke"), "toolchain"]) for _ in range(3))
-    return f"{seconds:.2f} s median of 3 (target < 5 s)", seconds < 5
-
-
-def cluster_up_warm() -> tuple[str, bool]:
-    timed([str(VENV / "invoke"), "cluster.down"])
-    seconds = timed([str(VENV / "invoke"), "cluster.up"])
-    return f"{seconds:.1f} s (target < 60 s)", seconds < 60
-
-
-BENCHMARKS: dict[str, Callable[[], tuple[str, bool]]] = {
-    "program-eval": program_eval,
-    "unit-suite": unit_suite,
-    "toolchain-warm": toolchain_warm,
-    "cluster-up-warm": cluster_up_warm,
-}
-
-
-def main(names: list[str]) -> int:
-    unknown = set(names) - BENCHMARKS.keys()
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench",
+                                     description="This project against plain kubectl, with targets.")
+    parser.add_argument("groups", nargs="*", metavar="GROUP",
+                        help=f"any of {', '.join(GROUPS)} (default: {' '.join(DEFAULT_GROUPS)})")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per row (default 3)")
+    parser.add_argument("--stack", default="bench", help="stack to deploy (default bench; never ci)")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.groups) - set(GROUPS))
     if unknown:
-        print(f"unknown benchmark(s): {', '.join(sorted(unknown))}; known: {', '.join(BENCHMARKS)}")
+        parser.error(f"unknown group(s) {', '.join(unknown)}; known: {', '.join(GROUPS)}")
+    args.groups = args.groups or list(DEFAULT_GROUPS)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    return args
+
+
+def run(groups: list[str], rounds: int, stack: str) -> list[Row]:
+    rows: list[Row] = []
+    if "cluster" in groups or "cluster-up" in groups:
+        with cluster_lock():
+            if "cluster-up" in groups:
+                rows.append(cluster_up_warm(rounds))
+            if "cluster" in groups:
+                rows += side_by_side(stack, rounds)
+    if "local" in groups:
+        rows += local_rows(rounds)
+    return rows
+
+
+def main(argv: list[str]) -> int:
+    args = parse(argv)
+    try:
+        rows = run(args.groups, args.rounds, args.stack)
+    except BenchError as error:
+        print(f"bench failed: {error}", file=sys.stderr)
         return 2
-    met_all = True
-    for name in names or BENCHMARKS:
-        result, met = BENCHMARKS[name]()
-        met_all &= met
-        print(f"{name:16} {result}  {'met' if met else 'MISSED'}", flush=True)
-    return 0 if met_all else 1
+    print(table(rows))
+    print(f"\nwritten to {save(rows, {'rounds': args.rounds, 'stack': args.stack})}")
+    return 0 if all(row.met is not False for row in rows) else 1
 
 
 if __name__ == "__main__":
