@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tools.cluster.local import addons, layout, processes
+from tools.cluster.local import addons, layout, loaded, processes
 from tools.cluster.local.layout import Layout
 from tools.cluster.local.pki import ensure_pki
 from tools.errors import SetupError
+from tools.images.archive import ImageConfig, write_docker_archive, write_layer
 
 
 @pytest.fixture
@@ -105,3 +106,30 @@ def test_cluster_dns_has_no_upstream_forwarding() -> None:
     )
     assert "forward" not in corefile
     assert "proxy" not in corefile
+
+
+def archive_of(tmp_path: Path, reference: str) -> Path:
+    """A tiny real docker-archive tagged `reference`."""
+    rootfs = tmp_path / f"rootfs-{reference.rsplit(':', 1)[-1]}"
+    rootfs.mkdir()
+    (rootfs / "hello").write_text("hi")
+    write_layer(rootfs, tmp_path / "layer.tar")
+    archive = tmp_path / f"{rootfs.name}.tar"
+    write_docker_archive(archive, reference, [tmp_path / "layer.tar"], ImageConfig(cmd=("/hello",)))
+    return archive
+
+
+def test_loaded_images_are_remembered_and_the_lost_ones_found_with_their_archive(
+    state: Layout, tmp_path: Path
+) -> None:
+    first = archive_of(tmp_path, "localhost/news-tracker/a:1")
+    second = archive_of(tmp_path, "localhost/news-tracker/b:2")
+    loaded.remember(state, [first, second])
+    assert loaded.lost(state, ["localhost/news-tracker/a:1", "localhost/news-tracker/b:2"]) == {}
+    assert loaded.lost(state, ["localhost/news-tracker/a:1"]) == {"localhost/news-tracker/b:2": second}
+
+
+def test_a_file_that_is_not_a_docker_archive_is_named(state: Layout, tmp_path: Path) -> None:
+    (tmp_path / "junk.tar").write_text("junk")
+    with pytest.raises(SetupError, match="junk.tar is not a docker-archive"):
+        loaded.remember(state, [tmp_path / "junk.tar"])

@@ -4,10 +4,13 @@ No Docker and no registry: etcd, the Kubernetes components (one multi-call binar
 the pause image are built from pinned Go modules; containerd, runc, the CNI plugins and iptables
 come from Debian. See layout.py for where things live and which addresses are used.
 
-`up` always starts from a clean slate unless the cluster is already healthy: whatever a
-previous run left (killed processes, stale PID files, the bridge, iptables chains, mounts, and
-the cluster's data: etcd, containerd, kubelet) is removed first, so a crash or a reboot needs no
-manual cleanup, and what was deployed before must be deployed again (as after `down`).
+`up` restarts, it never wipes: components that are not running are started again on the data
+they left (etcd, containerd's images and containers, the kubelet's state, the volumes), while
+those still running are left alone. After a reboot (or whatever removed the bridge, the egress
+guard or the cgroup root) every process of the cluster is stopped, the host's leftovers (mounts,
+network namespaces, iptables chains, cgroups; never data) are cleaned and the host is prepared
+again before the restart. Images that were loaded and that containerd no longer has are
+imported again. Only `down` deletes the cluster's data.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 from tools import gobuild, paths
 from tools.cluster.commands import run
 from tools.cluster.driver import ClusterStatus
-from tools.cluster.local import addons, components, configs, host, preflight, processes
+from tools.cluster.local import addons, components, configs, host, loaded, preflight, processes
 from tools.cluster.local.builds import KUBERNETES, Binaries, ensure_binaries
 from tools.cluster.local.images import ensure_images
 from tools.cluster.local.layout import Layout, default_layout
@@ -43,7 +46,7 @@ COMPONENTS = (
 START_TIMEOUT = 60.0
 READY_TIMEOUT = 90.0
 KEPT = ("pki", "logs")
-"""What a clean slate keeps of the state dir: certificates (reused by the next up) and logs (to read)."""
+"""What `down` keeps of the state dir: certificates (reused by the next up) and logs (to read)."""
 
 
 @dataclass
@@ -55,7 +58,7 @@ class LocalDriver:
     name: str = "local"
 
     def up(self) -> None:
-        """Bring the cluster up, or leave it be if it is already healthy."""
+        """Start what is stopped, on the data it left; leave a healthy cluster be."""
         if self.status().ready:
             say(f"local cluster already up; kubeconfig: {self.kubeconfig}")
             return
@@ -63,15 +66,19 @@ class LocalDriver:
         binaries = ensure_binaries()
         images = ensure_images(binaries)
         with step("local cluster up"):
-            self._clean()
-            host.prepare(self.state)
+            self._refuse_other_clusters()
+            if not host.intact():
+                with step("host networking missing (a reboot?): stop what runs, clean the host, keep the data"):
+                    self._stop_everything()
+                    host.prepare(self.state)
             ensure_pki(self.state.pki)
-            self._start([components.etcd(binaries, self.state), components.containerd(self.state)])
-            self.load_images(images.all())
-            self._start([components.apiserver(binaries, self.state)])
+            self._start_stopped([components.etcd(binaries, self.state), components.containerd(self.state)])
+            loaded.remember(self.state, images.all())
+            self._reload_lost_images()
+            self._start_stopped([components.apiserver(binaries, self.state)])
             configs.kubeconfig(self.kubeconfig, self.state.pki, "admin")
             addons.apply_addons(self._kubectl(binaries), self.state)
-            self._start(
+            self._start_stopped(
                 [
                     components.controller_manager(binaries, self.state),
                     components.scheduler(binaries, self.state),
@@ -85,7 +92,9 @@ class LocalDriver:
     def down(self) -> None:
         """Stop every process, undo every change to the machine, delete the cluster's state."""
         with step("local cluster down"):
-            self._clean()
+            self._refuse_other_clusters()
+            self._stop_everything()
+            self._delete_data()
             host.restore(self.state)
             self.kubeconfig.unlink(missing_ok=True)
 
@@ -101,29 +110,55 @@ class LocalDriver:
         return ClusterStatus(driver=self.name, components=running, nodes_ready=ready)
 
     def load_images(self, archives: Sequence[Path]) -> None:
-        """Import docker-archives into containerd's k8s.io namespace, where the kubelet looks."""
+        """Import docker-archives into containerd's k8s.io namespace, where the kubelet looks,
+        and remember them so that a restart can import again any that containerd lost."""
         if not processes.running(self.state, "containerd"):
             raise SetupError("the local cluster is not running: run `invoke cluster.up` first")
-        ctr = ["ctr", f"--address={self.state.containerd_socket}", "--namespace=k8s.io"]
+        loaded.remember(self.state, archives)
         for archive in archives:
-            run([*ctr, "images", "import", str(archive)])
+            run([*self._ctr(), "images", "import", str(archive)])
 
-    def _start(self, wave: Sequence[processes.Process]) -> None:
-        started = [processes.start(self.state, process) for process in wave]
-        with step("start " + ", ".join(process.name for process in wave)):
+    def _ctr(self) -> list[str]:
+        return ["ctr", f"--address={self.state.containerd_socket}", "--namespace=k8s.io"]
+
+    def _reload_lost_images(self) -> None:
+        """Import the remembered archives whose images containerd does not have (any more)."""
+        missing = loaded.lost(self.state, run([*self._ctr(), "images", "list", "--quiet"]).split())
+        gone = sorted(reference for reference, archive in missing.items() if not archive.is_file())
+        if gone:
+            raise SetupError(
+                f"images {', '.join(gone)} are missing from containerd and their archives are gone: "
+                "run `invoke images.load`"
+            )
+        if missing:
+            with step(f"import images containerd lost: {', '.join(sorted(missing))}"):
+                self.load_images(sorted(set(missing.values())))
+
+    def _start_stopped(self, wave: Sequence[processes.Process]) -> None:
+        """Start the processes of `wave` that are not running (a stale PID file is just replaced)."""
+        stopped = [process for process in wave if not processes.running(self.state, process.name)]
+        if not stopped:
+            return
+        started = [processes.start(self.state, process) for process in stopped]
+        with step("start " + ", ".join(process.name for process in stopped)):
             processes.wait_ready(self.state, started, START_TIMEOUT)
 
-    def _clean(self) -> None:
-        """Stop what runs, undo host changes (but not the saved settings), drop the cluster's data."""
+    def _refuse_other_clusters(self) -> None:
         others = processes.other_clusters(self.state)
         if others:  # they share the bridge, the addresses and the iptables chains: cleaning would break them
             raise SetupError(
                 f"another local cluster is running on this machine (state: {', '.join(sorted(others))}); "
                 "run `invoke cluster.down` in its clone first"
             )
+
+    def _stop_everything(self) -> None:
+        """Stop every process of the cluster and remove what they left on the host; keep the data."""
         processes.stop(self.state, list(reversed(COMPONENTS)))
         processes.kill_remaining(self.state)
         host.clean(self.state)
+
+    def _delete_data(self) -> None:
+        """Drop the cluster's data (etcd, containerd, kubelet, volumes), keeping KEPT."""
         kept = {*KEPT, self.state.machine_before.name}
         for entry in self.state.root.glob("*"):
             if entry.name in kept:

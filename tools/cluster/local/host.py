@@ -2,7 +2,8 @@
 
 `prepare` records the kernel settings and host directories as they were, creates the pod
 bridge (its gateway address is where the API server listens) and a guard that drops pod
-traffic leaving the bridge. `clean` removes everything a cluster run can leave, whether the
+traffic leaving the bridge; `intact` tells whether those are still there (a reboot removes them).
+`clean` removes everything a cluster run can leave, whether the
 run ended cleanly or was killed: container processes (found by cgroup), mounts under the state
 directory, pod network namespaces, the bridge, every CNI-/KUBE-/NTK- iptables chain and the
 rules jumping to them, the cgroups below the kubelet's cgroup root. `restore` puts the
@@ -80,6 +81,21 @@ def prepare(state: Layout) -> None:
     run(["iptables", "-N", EGRESS_CHAIN])
     run(["iptables", "-A", EGRESS_CHAIN, "-i", layout.BRIDGE, "!", "-o", layout.BRIDGE, "-j", "DROP"])
     run(["iptables", "-I", "FORWARD", "1", "-j", EGRESS_CHAIN])
+
+
+def intact() -> bool:
+    """Whether what `prepare` made is still there: the bridge with its gateway address, the egress
+    guard, forwarding and the cgroup root. A reboot (or a deleted bridge) undoes them; the
+    cluster's processes then have to be restarted on a prepared host."""
+    if not succeeds(["ip", "link", "show", layout.BRIDGE]):
+        return False
+    addresses = run(["ip", "-o", "-4", "addr", "show", "dev", layout.BRIDGE])
+    return (
+        f" {layout.NODE_IP}/{layout.NODE_IP_PREFIX} " in addresses
+        and succeeds(["iptables", "-C", "FORWARD", "-j", EGRESS_CHAIN])
+        and all(_sysctl_path(name).read_text().strip() == "1" for name in SYSCTLS[:2])
+        and all(root.is_dir() for root in _cgroup_roots())
+    )
 
 
 def clean(state: Layout) -> None:
@@ -175,17 +191,23 @@ def _our_cgroups(file_name: str) -> list[Path]:
     return sorted(CGROUP_FS.glob(f"*{layout.CGROUP_ROOT}/**/{file_name}"))
 
 
+def _cgroup_roots() -> list[Path]:
+    """The kubelet's cgroup root in every cgroup v1 hierarchy (where it must exist)."""
+    return [
+        hierarchy / layout.CGROUP_ROOT.lstrip("/")
+        for hierarchy in CGROUP_FS.iterdir()
+        if (hierarchy / "cgroup.procs").is_file() and hierarchy.name != "unified"
+    ]
+
+
 def _make_cgroup_root() -> None:
     """The kubelet requires its cgroup root to exist in every cgroup v1 hierarchy."""
-    for hierarchy in CGROUP_FS.iterdir():
-        if not (hierarchy / "cgroup.procs").is_file() or hierarchy.name == "unified":
-            continue
-        root = hierarchy / layout.CGROUP_ROOT.lstrip("/")
+    for root in _cgroup_roots():
         root.mkdir(exist_ok=True)
         # a new cpuset is empty, and no task can join it until it has CPUs and memory nodes
-        if hierarchy.name == "cpuset":
+        if root.parent.name == "cpuset":
             for setting in ("cpuset.cpus", "cpuset.mems"):
-                (root / setting).write_text((hierarchy / setting).read_text())
+                (root / setting).write_text((root.parent / setting).read_text())
 
 
 def _remove_cgroups() -> None:

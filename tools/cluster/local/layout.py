@@ -54,6 +54,8 @@ class Layout:
     cni_conf_dir: Path
     cni_ipam_dir: Path
     volumes: Path
+    loaded_images: Path
+    """Image reference -> the archive it was loaded from (see loaded.py)."""
     machine_before: Path
     """The kernel settings and host directories as they were before the first `up`; `down` restores them."""
 
@@ -76,6 +78,7 @@ class Layout:
             cni_conf_dir=root / "cni" / "net.d",
             cni_ipam_dir=root / "cni" / "ipam",
             volumes=root / "volumes",
+            loaded_images=root / "loaded-images.json",
             machine_before=root / "machine-before.json",
         )
 

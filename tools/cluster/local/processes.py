@@ -45,10 +45,12 @@ class Started:
 
 
 def start(state: Layout, process: Process) -> Started:
-    """Start `process` in its own session, logging to logs/<name>.log, PID in pids/<name>.pid."""
+    """Start `process` in its own session, logging to logs/<name>.log, PID in pids/<name>.pid.
+
+    The log is appended to, so what a crashed run wrote is still there after a restart."""
     state.logs.mkdir(parents=True, exist_ok=True)
     state.pids.mkdir(parents=True, exist_ok=True)
-    with log_file(state, process.name).open("wb") as log:
+    with log_file(state, process.name).open("ab") as log:
         child = subprocess.Popen(
             list(process.argv),
             stdin=subprocess.DEVNULL,
