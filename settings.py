@@ -68,6 +68,9 @@ class Settings:
     api: ApiSettings = field(default_factory=ApiSettings)
     #: Write manifests to this directory (relative to the project) instead of applying them.
     render_directory: str | None = None
+    #: The longest `up`/`down` waits for one object (a Pod to be Ready, an object to be gone);
+    #: past it the update fails and says why (a NotReady node, a missing image).
+    ready_timeout_seconds: int = 180
 
 
 #: Secret keys are read by the program with require_secret/get_secret, never as plain values.
@@ -141,5 +144,7 @@ def _check_ranges(settings: Settings) -> None:
     check_port(f"{PROJECT}:api.port", settings.api.port)
     if settings.job.interval_seconds < 0:
         raise ConfigError(f"{PROJECT}:job.intervalSeconds: {settings.job.interval_seconds} must be >= 0")
+    if settings.ready_timeout_seconds < 10:
+        raise ConfigError(f"{PROJECT}:readyTimeoutSeconds: {settings.ready_timeout_seconds} must be >= 10")
     if settings.api.max_articles < 1:
         raise ConfigError(f"{PROJECT}:api.maxArticles: {settings.api.max_articles} must be >= 1")

@@ -129,3 +129,7 @@ def test_newsapi_source_without_its_key_is_reported() -> None:
 def test_missing_broker_password_is_reported() -> None:
     with pytest.raises(Exception, match="brokerPassword"):
         run_program({})
+
+
+def test_ready_timeout_below_ten_seconds_is_refused() -> None:
+    assert config_error({"readyTimeoutSeconds": 5}) == "news-tracker:readyTimeoutSeconds: 5 must be >= 10"
