@@ -13,6 +13,7 @@ from components import (
     NewsApiSource, NewsJob, NewsJobArgs,
 )
 from components.pod import PART_OF_LABEL
+from components.waits import bound_every_wait
 from components.validation import ConfigError, check_name
 from settings import PROJECT, Settings, from_config
 
@@ -42,6 +43,7 @@ def job_source(settings: Settings, config: pulumi.Config, rendering: bool) -> Fi
 def main() -> None:
     settings = from_config({**get_config_env(), **CONFIG.get()})
     check_name(f"{PROJECT}:namespace", settings.namespace)
+    bound_every_wait(settings.ready_timeout_seconds)
     config = pulumi.Config(PROJECT)
     opts = render_options(settings)
     rendering = opts is not None

@@ -20,11 +20,12 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from settings import GENERATED_SECRETS, PROJECT
-from tools import toolchain
+from settings import GENERATED_SECRETS, PROJECT, Settings
+from tools import stuck_pods, toolchain
 from tools.errors import SetupError
-from tools.kube import require_reachable
+from tools.kube import Kubectl, require_reachable
 from tools.paths import REPO, STATE_DIR
+from tools.stack_guard import guarded
 from tools.target import cluster_target, stack_config
 
 PULUMI_STATE = Path(os.environ.get("NEWS_TRACKER_PULUMI_STATE", STATE_DIR / "pulumi"))
@@ -117,12 +118,37 @@ def _with_secrets(stack: str, backend: Path | None = None) -> auto.Stack:
     return selected
 
 
+TASK_OF_OPERATION = {"up": "up", "preview": "preview", "destroy": "down", "refresh": "refresh"}
+
+
 def _run(operation: Callable[..., Any], **kwargs: Any) -> Any:
-    """Run a stack operation with the engine's output streamed, and its failure made readable."""
+    """Run a stack operation with the engine's output streamed, inside stack_guard (recovery
+    first, clean stop on Ctrl-C, no process left), and its failure made readable."""
+    selected: auto.Stack = operation.__self__  # type: ignore[attr-defined]
+    task = TASK_OF_OPERATION.get(operation.__name__, operation.__name__)
+    interruption = None
     try:
-        return operation(on_output=print, color="never", **kwargs)
+        with guarded(selected) as interruption:
+            return operation(on_output=interruption.watch_output(print), color="never", **kwargs)
     except auto.CommandError as error:
-        raise SetupError(f"pulumi failed (its output is above):\n{_last_lines(str(error))}") from None
+        if interruption is not None and interruption.received:
+            raise SetupError(
+                f"interrupted ({', '.join(interruption.received)}): the engine stopped, with the stack's "
+                f"checkpoint saved and its lock released; run `invoke {task}` to continue") from None
+        raise SetupError(f"pulumi failed (its output is above):\n{_last_lines(str(error))}"
+                         f"{_why_not_ready(selected.name)}") from None
+
+
+def _why_not_ready(stack: str) -> str:
+    """What the cluster says about the stack's pods that are not Ready (empty when all are)."""
+    if renders_only(stack):
+        return ""
+    namespace = stack_config(stack).get(f"{PROJECT}:namespace") or Settings().namespace
+    lines = stuck_pods.explain(Kubectl(cluster_target(stack), namespace))
+    if not lines:
+        return ""
+    return (f"\nnot Ready in the cluster (each wait is bounded by {PROJECT}:readyTimeoutSeconds):\n"
+            + "\n".join(f"  {line}" for line in lines.splitlines()))
 
 
 def _last_lines(text: str, count: int = 15) -> str:
