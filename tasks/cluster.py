@@ -11,7 +11,7 @@ from tools.cluster import choose_driver
 @task
 @reports_setup_errors
 def up(c: Context) -> None:
-    """Create the cluster (or leave a healthy one be) and print its kubeconfig path."""
+    """Start the cluster: create it, or restart whatever of it is stopped on its data (never wipes)."""
     driver = choose_driver()
     driver.up()
     print(driver.kubeconfig)
@@ -20,8 +20,18 @@ def up(c: Context) -> None:
 @task
 @reports_setup_errors
 def down(c: Context) -> None:
-    """Delete the cluster and undo everything it changed on this machine."""
+    """Delete the cluster with its data, and undo everything it changed on this machine."""
     choose_driver().down()
+
+
+@task
+@reports_setup_errors
+def reset(c: Context) -> None:
+    """Wipe the cluster and start an empty one (down, then up): everything deployed is lost."""
+    driver = choose_driver()
+    driver.down()
+    driver.up()
+    print(driver.kubeconfig)
 
 
 @task
