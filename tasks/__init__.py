@@ -9,7 +9,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from invoke import Collection  # noqa: E402
 
-from tasks import benchmark, ci, cluster, deploy, images, pods, toolchain  # noqa: E402
+from tasks import benchmark, ci, cluster, deploy, doctor, images, pods, toolchain  # noqa: E402
 
 namespace = Collection()
 for module in (deploy, pods):
@@ -17,6 +17,7 @@ for module in (deploy, pods):
         namespace.add_task(body)
 namespace.add_task(toolchain.toolchain)
 namespace.add_task(toolchain.env)
+namespace.add_task(doctor.doctor)
 namespace.add_task(benchmark.bench)
 for collection in (ci, cluster, images):
     namespace.add_collection(Collection.from_module(collection))

@@ -35,6 +35,14 @@ class Containerd:
                                          stdout=self._log, stderr=subprocess.STDOUT)
         wait_until(lambda: self._ctr("version").returncode == 0, "containerd to answer")
 
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def answers(self) -> bool:
+        """Whether this containerd is alive and serving its socket."""
+        return self._process.poll() is None and self._ctr("version").returncode == 0
+
     def import_archive(self, archive: Path) -> None:
         self._check("images", "import", str(archive))
 

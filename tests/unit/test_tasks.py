@@ -9,7 +9,7 @@ from tools.paths import REPO
 
 ROOT_TASKS = {"up", "down", "preview", "refresh", "outputs", "pods", "describe", "ip", "logs",
               "exec", "port-forward", "delete-pod", "restart-container", "ping", "manifests",
-              "toolchain", "cluster.up", "cluster.down", "cluster.status", "images.build",
+              "toolchain", "env", "doctor", "cluster.up", "cluster.down", "cluster.status", "images.build",
               "images.load", "ci.preview", "ci.deploy"}
 
 

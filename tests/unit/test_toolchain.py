@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
+from invoke import Config, Context
 
+from tasks import toolchain as toolchain_tasks
 from tests.unit.fake_tools import fake_provider, fake_pulumi
 from tools import gobuild, toolchain
 from tools.paths import REPO
@@ -143,3 +146,14 @@ def test_provider_on_path_reporting_the_pinned_version_is_installed(machine: Pat
     chosen = resolve_toolchain(machine / "project-home", build=False)
     assert chosen.provider.source == INSTALLED
     assert f"--file {provider}" in (pulumi.parent / "calls.log").read_text()
+
+
+def test_invoke_env_prints_exports_a_shell_evaluates_to_the_engine_environment(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    engine = {"PULUMI_HOME": "/a b/home", "PULUMI_CONFIG_PASSPHRASE_FILE": "/x/it's", "PATH": "/t/bin:/usr/bin:/bin"}
+    monkeypatch.setattr(toolchain_tasks.pulumi_stack, "engine_env", lambda stack: engine)
+    toolchain_tasks.env(Context(Config({"news_tracker": {"stack": "dev"}})))
+    exports = capsys.readouterr().out
+    shell = subprocess.run(["bash", "-c", f"{exports}\nenv -0"], capture_output=True, text=True, check=True)
+    seen = dict(item.split("=", 1) for item in shell.stdout.split("\0") if "=" in item)
+    assert {name: seen[name] for name in engine} == engine

@@ -35,11 +35,16 @@ def check() -> None:
     """Raise SetupError naming every missing package, and the command that installs them."""
     if os.geteuid() != 0:
         raise SetupError("the local cluster runs containers and changes network settings: run it as root")
-    missing = [
-        package for package, needs in APT_PACKAGES.items() if not all(_present(need) for need in needs)
-    ]
+    missing = missing_packages(APT_PACKAGES)
     if missing:
         raise SetupError(f"missing packages for the local cluster: apt-get install {' '.join(missing)}")
+
+
+def missing_packages(packages: dict[str, tuple[str, ...]]) -> list[str]:
+    """The packages some of whose commands or files are absent. A command that another package
+    provides counts as present (e.g. Docker's containerd.io provides containerd, ctr and runc),
+    so a machine's own container runtime is used, never replaced."""
+    return [package for package, needs in packages.items() if not all(_present(need) for need in needs)]
 
 
 def _present(need: str) -> bool:
