@@ -6,6 +6,7 @@ import json
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tools import engine_processes, pending_operations, stack_locks, stuck_pods
+from tools import engine_processes, engine_signals, pending_operations, stack_locks, stuck_pods
 from tools.errors import SetupError
 from tools.proc import environ_value
 
@@ -169,3 +170,38 @@ def test_a_ready_cluster_has_nothing_to_explain() -> None:
     ready_pod = pod("news-api-pod", "n")
     ready_pod["status"]["conditions"] = [{"type": "Ready", "status": "True"}]
     assert stuck_pods.describe([node("n", "True")], [ready_pod], []) == []
+
+
+CLI_STANDIN = """
+import signal, sys, time
+got = []
+signal.signal(signal.SIGINT, lambda *_: got.append("SIGINT"))
+print("ready", flush=True)
+time.sleep(2)
+print(" ".join(got) or "none", flush=True)
+"""
+
+
+def test_sigterm_to_the_task_alone_is_passed_to_the_engine_as_one_sigint() -> None:
+    owner = engine_processes.owner_id()
+    with engine_signals.stopping_cleanly(owner) as interruption:
+        cli = subprocess.Popen([sys.executable, "-c", CLI_STANDIN], stdout=subprocess.PIPE, text=True,
+                               env={**os.environ, engine_processes.OWNER_ENV: owner})
+        assert cli.stdout is not None and cli.stdout.readline() == "ready\n"
+        os.kill(os.getpid(), signal.SIGTERM)  # the task survives: the handler only records it
+        assert cli.stdout.readline() == "SIGINT\n"
+    cli.wait()
+    assert interruption.received == ["SIGTERM"]
+
+
+def test_no_signal_is_forwarded_when_the_engine_got_it_itself() -> None:
+    owner = engine_processes.owner_id()
+    with engine_signals.stopping_cleanly(owner) as interruption:
+        cli = subprocess.Popen([sys.executable, "-c", CLI_STANDIN], stdout=subprocess.PIPE, text=True,
+                               env={**os.environ, engine_processes.OWNER_ENV: owner})
+        assert cli.stdout is not None and cli.stdout.readline() == "ready\n"
+        interruption.watch_output(lambda line: None)("^C received; cancelling. If you would like ...")
+        os.kill(os.getpid(), signal.SIGINT)
+        assert cli.stdout.readline() == "none\n"
+    cli.wait()
+    assert interruption.received == ["SIGINT"]
