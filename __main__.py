@@ -71,7 +71,11 @@ def main() -> None:
         storage_class=settings.broker.persistence.storage_class,
         log_sidecar=settings.broker.log_sidecar,
     ), in_namespace)
-    after_broker = pulumi.ResourceOptions.merge(in_namespace, pulumi.ResourceOptions(depends_on=[broker]))
+    # The job and the api are created together with the broker, as `kubectl apply` would: they
+    # retry until the broker answers, so waiting for its pod to be Ready only serialises the
+    # deploy. What they do need first is the credentials Secret their containers read.
+    with_credentials = pulumi.ResourceOptions.merge(
+        in_namespace, pulumi.ResourceOptions(depends_on=broker.credentials))
     job = NewsJob("news-job", NewsJobArgs(
         namespace=settings.namespace,
         environment=settings.environment,
@@ -80,7 +84,7 @@ def main() -> None:
         interval_seconds=settings.job.interval_seconds,
         image=settings.job.image,
         grace_period=settings.job.grace_period_seconds,
-    ), after_broker)
+    ), with_credentials)
     api = NewsApi("news-api", NewsApiArgs(
         namespace=settings.namespace,
         environment=settings.environment,
@@ -89,7 +93,7 @@ def main() -> None:
         image=settings.api.image,
         port=settings.api.port,
         grace_period=settings.api.grace_period_seconds,
-    ), after_broker)
+    ), with_credentials)
 
     pulumi.export("namespace", namespace.metadata.name)
     pulumi.export("brokerService", {"name": broker.client.host, "ports": broker.ports})

@@ -7,6 +7,7 @@ directory can sit on a PersistentVolumeClaim so queued articles survive a new br
 """
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -80,15 +81,18 @@ class ActiveMQBroker(PodComponent):
         pod_labels = labels("be-activemq", "activemq", "broker", args.environment, name)
         self.client = BrokerClient(args.service_name, STOMP.number, args.secret_name)
 
+        #: What a pod reading the credentials must wait for: created before any pod refers to it,
+        #: so no pod starts without its Secret (kubectl users create it first, as the README says).
+        self.credentials: list[pulumi.Resource] = []
         if args.credentials is not None:
-            k8s.core.v1.Secret(
+            self.credentials.append(k8s.core.v1.Secret(
                 f"{name}-credentials",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=args.secret_name, namespace=args.namespace,
                                                     labels=pod_labels),
                 type="Opaque",
                 string_data={"username": args.credentials.username,
                              "password": args.credentials.password},
-                opts=child)
+                opts=child))
 
         volumes = [k8s.core.v1.VolumeArgs(name="logs", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())]
         mounts = [Mount("logs", ACTIVEMQ_LOG_DIR)]
@@ -128,7 +132,7 @@ class ActiveMQBroker(PodComponent):
             f"{name}-pod",
             PodSettings(name=args.pod_name, namespace=args.namespace, labels=pod_labels,
                         grace_period=args.grace_period, volumes=tuple(volumes)),
-            containers, child)
+            containers, pulumi.ResourceOptions(parent=self, depends_on=self.credentials))
         k8s.core.v1.Service(
             f"{name}-service",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=args.service_name, namespace=args.namespace,
@@ -142,6 +146,16 @@ class ActiveMQBroker(PodComponent):
         self._expose(broker_pod, containers)
 
 
+def log_tail_command(path: str) -> tuple[str, ...]:
+    """`tail -F path` that stops at once on SIGTERM with exit code 0.
+
+    As PID 1, `tail` would ignore SIGTERM (the kernel drops signals PID 1 has no handler for), so
+    every graceful delete of the pod waited its whole grace period for the SIGKILL. A shell that
+    traps TERM runs as PID 1 instead; when it exits, the kernel ends `tail` with it.
+    """
+    return ("/bin/sh", "-c", f"trap 'exit 0' TERM; tail -n +1 -F {shlex.quote(path)} & wait")
+
+
 def log_tail_sidecar(image: str) -> Container:
     """Streams the broker's log file from the shared emptyDir to this container's stdout, so
     `kubectl logs activemq-pod -c broker-log` shows it (the post's multi-container pattern)."""
@@ -149,6 +163,6 @@ def log_tail_sidecar(image: str) -> Container:
         name="broker-log",
         image=image,
         resources=Resources(cpu_request="5m", memory_request="16Mi", memory_limit="64Mi"),
-        command=("tail", "-n", "+1", "-F", ACTIVEMQ_LOG_FILE),
+        command=log_tail_command(ACTIVEMQ_LOG_FILE),
         mounts=(Mount("logs", ACTIVEMQ_LOG_DIR, read_only=True),),
     )

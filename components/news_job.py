@@ -66,6 +66,7 @@ class NewsJob(PodComponent):
         secret_env = args.broker.secret_env()
         volumes: list[k8s.core.v1.VolumeArgs] = []
         mounts: list[Mount] = []
+        secrets: list[pulumi.Resource] = []  # created before the pod that reads them
         if isinstance(args.source, FileSource):
             articles = k8s.core.v1.ConfigMap(
                 f"{name}-articles",
@@ -82,11 +83,11 @@ class NewsJob(PodComponent):
             env["NEWSAPI_URL"] = args.source.url
             env["NEWSAPI_QUERY"] = args.source.query
             if args.source.api_key is not None:
-                k8s.core.v1.Secret(
+                secrets.append(k8s.core.v1.Secret(
                     f"{name}-newsapi",
                     metadata=k8s.meta.v1.ObjectMetaArgs(name="news-job-newsapi",
                                                         namespace=args.namespace, labels=pod_labels),
-                    type="Opaque", string_data={"apiKey": args.source.api_key}, opts=child)
+                    type="Opaque", string_data={"apiKey": args.source.api_key}, opts=child))
             secret_env["NEWSAPI_KEY"] = SecretEnv("news-job-newsapi", "apiKey")
 
         job = Container(name=args.container_name, image=args.image, resources=args.resources,
@@ -96,5 +97,5 @@ class NewsJob(PodComponent):
                          PodSettings(name=args.pod_name, namespace=args.namespace,
                                      labels=pod_labels, grace_period=args.grace_period,
                                      restart_policy="OnFailure", volumes=tuple(volumes)),
-                         containers, child),
+                         containers, pulumi.ResourceOptions(parent=self, depends_on=secrets)),
                      containers)

@@ -21,6 +21,10 @@ class Registered:
     name: str
     urn: str
     inputs: dict[str, Any]
+    #: Names of the resources the engine must create first (explicit and from Outputs).
+    dependencies: frozenset[str] = frozenset()
+    #: customTimeouts (create, update, delete) as registered; "" where none is set.
+    timeouts: tuple[str, str, str] = ("", "", "")
 
     @property
     def parent_type(self) -> str:
@@ -59,6 +63,22 @@ class _Mocks(pulumi.runtime.Mocks):
         return {}
 
 
+class _RecordingMonitor(MockMonitor):
+    """The mock monitor, also keeping what each registration says it depends on."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.dependencies: dict[str, frozenset[str]] = {}
+        self.timeouts: dict[str, tuple[str, str, str]] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method's name)
+        response = super().RegisterResource(request)
+        self.dependencies[response.urn] = frozenset(urn.rsplit("::", 1)[1] for urn in request.dependencies)
+        limits = request.customTimeouts
+        self.timeouts[response.urn] = (limits.create, limits.update, limits.delete)
+        return response
+
+
 @dataclass
 class ProgramRun:
     resources: list[Registered]
@@ -76,7 +96,7 @@ class ProgramRun:
 def run_program(config: dict[str, Any], stack: str = "unit") -> ProgramRun:
     """Run __main__.py with `config` (keys without the project prefix; secrets as plain values)."""
     mocks = _Mocks()
-    monitor = MockMonitor(mocks)
+    monitor = _RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(
         {f"{PROJECT}:{key}": value if isinstance(value, str) else json.dumps(value)
@@ -94,5 +114,7 @@ def run_program(config: dict[str, Any], stack: str = "unit") -> ProgramRun:
     resources = []
     for urn in monitor.resources:
         type_, name = urn.split("::")[2].split("$")[-1], urn.rsplit("::", 1)[1]
-        resources.append(Registered(type_, name, urn, _plain(mocks.inputs.get((type_, name), {}))))
+        resources.append(Registered(type_, name, urn, _plain(mocks.inputs.get((type_, name), {})),
+                                    monitor.dependencies.get(urn, frozenset()),
+                                    monitor.timeouts.get(urn, ("", "", ""))))
     return ProgramRun(resources, outputs)

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from pulumi.runtime import rpc
 
+from components.activemq import log_tail_command
 from tests.unit.program_under_mocks import ProgramRun, run_program
 
 POD = "kubernetes:core/v1:Pod"
@@ -143,7 +144,18 @@ def test_broker_data_on_a_claim_and_logs_streamed_by_a_sidecar(dev: ProgramRun) 
     assert volumes["logs"]["emptyDir"] == {}
     broker, sidecar = spec["containers"]
     assert {m["mountPath"] for m in broker["volumeMounts"]} == {"/opt/activemq/data", "/var/log/activemq"}
-    assert sidecar["command"][:2] == ["tail", "-n"] and sidecar["command"][-1] == "/var/log/activemq/activemq.log"
+    assert sidecar["command"] == list(log_tail_command("/var/log/activemq/activemq.log"))
+
+
+def test_pods_are_created_together_each_after_the_secrets_it_reads(dev: ProgramRun) -> None:
+    """kubectl's order: the job and the api do not wait for the broker pod, only for the Secret
+    and ConfigMap their containers read (the Service needs no order: the apps retry)."""
+    assert dev.one(POD, "activemq-pod").dependencies == {"activemq-credentials", "activemq-data"}
+    for component in ("news-tracker:pods:NewsJob", "news-tracker:pods:NewsApi"):
+        assert [r.dependencies for r in dev.of_type(component)] == [{"namespace", "activemq-credentials"}]
+    assert dev.one(POD, "news-job-pod").dependencies == {"news-job-articles"}
+    newsapi = run_program({"brokerPassword": "x", "newsapiKey": "k", "job": {"source": "newsapi"}})
+    assert newsapi.one(POD, "news-job-pod").dependencies == {"news-job-newsapi"}
 
 
 def test_persistence_off_means_no_claim() -> None:
@@ -185,3 +197,10 @@ def test_render_stack_makes_no_secret() -> None:
     run = run_program({"renderDirectory": "manifests-under-test"})
     assert run.of_type("kubernetes:core/v1:Secret") == []
     assert [r.name for r in run.of_type("pulumi:providers:kubernetes")] == ["render"]
+
+
+def test_every_wait_on_the_cluster_is_bounded_by_ready_timeout_seconds(dev: ProgramRun) -> None:
+    default = {r.name: r.timeouts for r in dev.resources}
+    assert set(default.values()) == {("180s", "180s", "180s")}, default
+    short = run_program({**DEV, "readyTimeoutSeconds": 45})
+    assert {r.timeouts for r in short.resources} == {("45s", "45s", "45s")}
