@@ -209,6 +209,12 @@ def test_an_unhandled_exception_exits_32_with_the_traceback_from_the_programs_fr
     assert "runpy" not in done.stderr and "shim.py" not in done.stderr
 
 
+def test_a_cancel_sigint_ends_the_program_quietly_as_already_reported(tmp_path: Path) -> None:
+    done = run_shim(tmp_path / "prog", "import os, signal, time\nos.kill(os.getpid(), signal.SIGINT)\ntime.sleep(5)\n")
+    assert done.returncode == 32
+    assert "Traceback" not in done.stderr and "KeyboardInterrupt" not in done.stderr
+
+
 # --- installed only where no upstream host exists -------------------------------------------------
 
 def test_with_no_upstream_host_ours_is_installed_into_the_plugin_cache(tmp_path: Path) -> None:

@@ -9,7 +9,8 @@ keys in PULUMI_CONFIG / PULUMI_CONFIG_SECRET_KEYS), and exits as it does:
     0   the program ran
     1   the program raised pulumi.RunError: its message alone was reported to the engine
     32  anything else: the traceback from the program's own frames on was reported, so the host
-        tells the engine the error is already shown (bail)
+        tells the engine the error is already shown (bail); also on SIGINT (the host's Cancel),
+        which the engine reports itself
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ import asyncio  # noqa: E402
 import logging  # noqa: E402
 import runpy  # noqa: E402
 import traceback  # noqa: E402
+import warnings  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 
 ALREADY_REPORTED = 32
@@ -92,6 +94,11 @@ def run(options: argparse.Namespace) -> int:
         return 1
     except Exception:  # noqa: BLE001 -- every program failure is reported the same way
         pulumi.log.error("Program failed with an unhandled exception:\n" + user_traceback(program))
+        return ALREADY_REPORTED
+    except KeyboardInterrupt:
+        # The host's Cancel (the user pressed Ctrl-C): the engine reports the cancellation itself,
+        # and the RPCs the program can no longer await are expected, not worth a warning.
+        warnings.simplefilter("ignore")
         return ALREADY_REPORTED
     finally:
         executor.shutdown(wait=True)
