@@ -9,8 +9,7 @@ from pathlib import Path
 from invoke import Context, task
 
 from tasks.session import outputs as stack_outputs
-from tasks.session import reports_setup_errors, stack_name
-from tools import stack as pulumi_stack
+from tasks.session import pulumi_stack, reports_setup_errors, stack_name
 from tools.paths import REPO
 from tools.progress import step
 

@@ -4,17 +4,35 @@ turning user-fixable problems into a one-line error instead of a traceback."""
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from invoke import Context, Exit
 
-from tools import stack as pulumi_stack
+from tools import outputs_cache
 from tools.errors import SetupError
 from tools.kube import Kubectl
 from tools.target import cluster_target
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ImportedOnFirstUse:
+    """Stands for module `name` and imports it when one of its attributes is first read.
+
+    tools.stack imports Pulumi (a third of a second), and invoke imports every task module on
+    each start; pod tasks never start the engine, so they should not pay for that import.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(importlib.import_module(self._name), attribute)
+
+
+pulumi_stack: Any = ImportedOnFirstUse("tools.stack")
 
 
 def reports_setup_errors(body: F) -> F:
@@ -41,6 +59,7 @@ def outputs(c: Context) -> dict[str, Any]:
 
 
 def kubectl(c: Context) -> tuple[Kubectl, dict[str, Any]]:
-    """A kubectl for the stack's cluster and namespace, with the outputs it was derived from."""
-    values = outputs(c)
+    """A kubectl for the stack's cluster and namespace, with the outputs (pod names, no IPs) it
+    was derived from: those `up` kept (tools.outputs_cache), else read through the engine."""
+    values = outputs_cache.load(stack_name(c)) or outputs(c)
     return Kubectl(cluster_target(stack_name(c)), values["namespace"]), values

@@ -13,3 +13,5 @@ REPO: Path = Path(__file__).resolve().parents[1]
 CACHE_ROOT: Path = Path(os.environ.get("NEWS_TRACKER_CACHE", Path.home() / ".cache" / "news-tracker"))
 STATE_DIR: Path = Path(os.environ.get("NEWS_TRACKER_STATE", REPO / ".state"))
 KUBECONFIG: Path = Path(os.environ.get("NEWS_TRACKER_KUBECONFIG", STATE_DIR / "kubeconfig"))
+#: The Pulumi backend, passphrase, plugin home and kept stack outputs of this clone.
+PULUMI_STATE: Path = Path(os.environ.get("NEWS_TRACKER_PULUMI_STATE", STATE_DIR / "pulumi"))

@@ -24,11 +24,11 @@ from settings import GENERATED_SECRETS, PROJECT, Settings
 from tools import stuck_pods, toolchain
 from tools.errors import SetupError
 from tools.kube import Kubectl, require_reachable
-from tools.paths import REPO, STATE_DIR
+from tools import outputs_cache
+from tools.paths import PULUMI_STATE, REPO
 from tools.stack_guard import guarded
 from tools.target import cluster_target, stack_config
 
-PULUMI_STATE = Path(os.environ.get("NEWS_TRACKER_PULUMI_STATE", STATE_DIR / "pulumi"))
 PASSPHRASE_FILE = PULUMI_STATE / "passphrase"
 #: Where the engine keeps plugins for this project (the provider is installed here by the toolchain).
 PULUMI_HOME = PULUMI_STATE / "home"
@@ -169,7 +169,10 @@ def _require_cluster(stack: str) -> bool:
 
 def up(stack: str, backend: Path | None = None) -> auto.UpResult:
     refresh_first = _require_cluster(stack)
-    return _run(_with_secrets(stack, backend).up, refresh=refresh_first)
+    result = _run(_with_secrets(stack, backend).up, refresh=refresh_first)
+    if backend is None:
+        outputs_cache.save(stack, _plain(result.outputs))
+    return result
 
 
 def preview(stack: str) -> auto.PreviewResult:
@@ -184,9 +187,17 @@ def destroy(stack: str) -> auto.DestroyResult:
 
 def refresh(stack: str) -> auto.RefreshResult:
     _require_cluster(stack)
+    outputs_cache.forget(stack)
     return _run(open_stack(stack).refresh)
 
 
 def outputs(stack: str) -> dict[str, Any]:
-    """The stack outputs as plain values."""
-    return {key: item.value for key, item in open_stack(stack).outputs().items()}
+    """The stack outputs as plain values (kept for the pod tasks, see tools.outputs_cache)."""
+    values = _plain(open_stack(stack).outputs())
+    outputs_cache.save(stack, values)
+    return values
+
+
+def _plain(items: auto.OutputMap) -> dict[str, Any]:
+    """Output values without their secret flags; secret ones are left out."""
+    return {key: item.value for key, item in items.items() if not item.secret}

@@ -13,9 +13,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pulumi import automation as auto
-from pulumi.automation.errors import InvalidVersionError
-
 
 @dataclass(frozen=True)
 class InstalledCli:
@@ -60,6 +57,10 @@ def _link_name(real: Path) -> str:
 
 def _checked(cli: Path) -> InstalledCli:
     """Run the SDK's own version check on `cli` (it runs `pulumi version`)."""
+    # Imported here: every task imports this module, and importing Pulumi costs 0.3 s.
+    from pulumi import automation as auto
+    from pulumi.automation.errors import InvalidVersionError
+
     with tempfile.TemporaryDirectory(prefix="pulumi-cli-check-") as scratch:
         (Path(scratch) / "bin").mkdir()
         (Path(scratch) / "bin" / "pulumi").symlink_to(cli.resolve())

@@ -15,10 +15,6 @@ import signal
 import subprocess
 from pathlib import Path
 
-import grpc
-from google.protobuf import empty_pb2
-from pulumi.runtime.proto import provider_pb2_grpc
-
 from tools.errors import SetupError
 from tools.toolchain.pins import KUBERNETES_PROVIDER_VERSION
 
@@ -56,6 +52,11 @@ def reported_version(binary: Path) -> str:
     Started with no engine address (the protocol's attach mode), it prints its port and serves
     until SIGINT.
     """
+    # Imported here: every task imports this module, and gRPC with Pulumi's stubs costs 0.2 s.
+    import grpc
+    from google.protobuf import empty_pb2
+    from pulumi.runtime.proto import provider_pb2_grpc
+
     process = subprocess.Popen([str(binary)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                stdin=subprocess.DEVNULL, text=True)
     try:
