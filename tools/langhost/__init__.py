@@ -18,11 +18,12 @@ Public API:
 
 Modules: argv (the CLI's arguments), interpreter (which Python runs the program), packages
 (required plugins), program (Run request -> child process -> Run response), shim (what runs
-inside the program's Python), service (the gRPC service), host (the process), install.
+inside the program's Python), service (the gRPC service), host (the process), install,
+version. Importing this package (for install) does not import gRPC.
 """
 from __future__ import annotations
 
 from tools.langhost.install import install
-from tools.langhost.service import HOST_VERSION
+from tools.langhost.version import HOST_VERSION
 
 __all__ = ["HOST_VERSION", "install"]

@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tools.langhost.service import HOST_VERSION
+from tools.langhost.version import HOST_VERSION
 from tools.paths import REPO
 
 EXECUTABLE = "pulumi-language-python"

@@ -8,7 +8,6 @@ tolerates for these commands.
 """
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 import os
 import signal
@@ -25,9 +24,7 @@ from tools.langhost.argv import HostArgs
 from tools.langhost.interpreter import Interpreter, InterpreterError, resolve
 from tools.langhost.packages import installed_distributions, required_plugins
 from tools.langhost.program import program_command, run_response, start_failure
-
-#: The host speaks the protocol of the SDK whose stubs it uses, so it carries that SDK's version.
-HOST_VERSION = importlib.metadata.version("pulumi")
+from tools.langhost.version import HOST_VERSION
 
 log = logging.getLogger("langhost")
 
