@@ -7,7 +7,6 @@ import shlex
 from invoke import Context, task
 
 from tasks.session import pulumi_stack, reports_setup_errors, stack_name
-from tools.errors import SetupError
 from tools.toolchain import resolve_toolchain
 
 
@@ -23,12 +22,7 @@ def toolchain(c: Context) -> None:
 
 @task
 @reports_setup_errors
-def env(c: Context, format: str = "shell") -> None:
-    """Print the selected stack's engine environment: `eval "$(invoke env)"`, then `pulumi ...`."""
-    values = pulumi_stack.engine_env(stack_name(c))
-    if format == "json":
-        print(json.dumps(values))
-    elif format == "shell":
-        print("\n".join(f"export {name}={shlex.quote(value)}" for name, value in values.items()))
-    else:
-        raise SetupError(f"--format {format!r}: use shell or json")
+def env(c: Context) -> None:
+    """Print `export` lines for the selected stack's engine: `eval "$(invoke env)"`, then `pulumi ...`."""
+    for name, value in pulumi_stack.engine_env(stack_name(c)).items():
+        print(f"export {name}={shlex.quote(value)}")
