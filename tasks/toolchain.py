@@ -2,11 +2,13 @@
 environment that makes a plain `pulumi` command work on this project's stacks."""
 from __future__ import annotations
 
+import json
 import shlex
 
 from invoke import Context, task
 
 from tasks.session import pulumi_stack, reports_setup_errors, stack_name
+from tools.errors import SetupError
 from tools.toolchain import resolve_toolchain
 
 
@@ -20,9 +22,14 @@ def toolchain(c: Context) -> None:
     print(f"bin dir (first on PATH): {chosen.bin_dir}")
 
 
-@task
+@task(help={"format": "shell (export lines, the default) or json (one object, for CI step outputs)"})
 @reports_setup_errors
-def env(c: Context) -> None:
-    """Print `export` lines for the selected stack's engine: `eval "$(invoke env)"`, then `pulumi ...`."""
-    for name, value in pulumi_stack.engine_env(stack_name(c)).items():
-        print(f"export {name}={shlex.quote(value)}")
+def env(c: Context, format: str = "shell") -> None:
+    """Print the selected stack's engine environment: `eval "$(invoke env)"`, then `pulumi ...`."""
+    values = pulumi_stack.engine_env(stack_name(c))
+    if format == "json":
+        print(json.dumps(values))
+    elif format == "shell":
+        print("\n".join(f"export {name}={shlex.quote(value)}" for name, value in values.items()))
+    else:
+        raise SetupError(f"--format {format!r}: use shell or json")

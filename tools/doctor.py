@@ -47,6 +47,7 @@ def rows(pulumi_home: Path) -> list[Row]:
     kind = _first_line(["kind", "version"])
     return [
         _piece_row(toolchain.cli),
+        _piece_row(toolchain.host),
         _piece_row(toolchain.provider),
         Row("kubectl", _kubectl(), "invoke cluster.up", "the local driver builds one of the cluster's version"),
         Row("docker", docker and f"engine {docker}", "curl -fsSL https://get.docker.com | sh",

@@ -11,10 +11,10 @@ import pytest
 from invoke import Config, Context
 
 from tasks import toolchain as toolchain_tasks
-from tests.unit.fake_tools import fake_provider, fake_pulumi
+from tests.unit.fake_tools import fake_executable, fake_provider, fake_pulumi
 from tools import gobuild, toolchain
 from tools.paths import REPO
-from tools.toolchain import CACHED, INSTALLED, KUBERNETES_PROVIDER, MISSING, PULUMI_CLI, resolve_toolchain
+from tools.toolchain import CACHED, INSTALLED, KUBERNETES_PROVIDER, MISSING, OURS, PULUMI_CLI, resolve_toolchain
 from tools.toolchain.pins import KUBERNETES_PROVIDER_VERSION, PULUMI_VERSION
 from tools.toolchain.provider_source import PINNED_MODULE_DIR, write_embedded_files
 
@@ -157,3 +157,13 @@ def test_invoke_env_prints_exports_a_shell_evaluates_to_the_engine_environment(
     shell = subprocess.run(["bash", "-c", f"{exports}\nenv -0"], capture_output=True, text=True, check=True)
     seen = dict(item.split("=", 1) for item in shell.stdout.split("\0") if "=" in item)
     assert {name: seen[name] for name in engine} == engine
+
+
+def test_language_host_is_ours_only_where_the_cli_finds_no_upstream_one(machine: Path) -> None:
+    pulumi = fake_pulumi(machine / "bin", "3.274.1")
+    ours = resolve_toolchain(machine / "project-home", build=False).host
+    assert ours.source == OURS and ours.path is not None
+    assert ours.path.is_relative_to(machine / "project-home" / "plugins")
+    upstream = fake_executable(pulumi.parent, "pulumi-language-python", "exit 0\n")
+    chosen = resolve_toolchain(machine / "project-home", build=False).host
+    assert (chosen.source, chosen.path) == (INSTALLED, upstream)

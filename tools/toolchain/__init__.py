@@ -8,7 +8,9 @@ Public API:
         accepts. The Kubernetes provider: the pinned plugin already under `pulumi_home`, or under
         the user's own PULUMI_HOME, or on PATH (reporting the pinned version). Whatever is chosen
         for the provider is installed as a real plugin into `pulumi_home`, so the engine finds it
-        where Pulumi keeps plugins. `Toolchain.report()` says which one is used for each and why.
+        where Pulumi keeps plugins. The Python language host: upstream's where the CLI finds one,
+        else the project's own (tools.langhost), installed into `pulumi_home`.
+        `Toolchain.report()` says which one is used for each piece and why.
     lookup_toolchain(pulumi_home) -> Path | None
         The bin directory to put first on PATH (it holds `pulumi` only; its parent is a root for
         `pulumi.automation.PulumiCommand(root=...)`) if nothing needs building, else None.
@@ -53,7 +55,7 @@ KUBERNETES_PROVIDER = GoBuild(
     prepare=prepare_provider_source,
 )
 
-INSTALLED, CACHED, BUILT, MISSING = "installed", "cached build", "built now", "missing"
+INSTALLED, CACHED, BUILT, MISSING, OURS = "installed", "cached build", "built now", "missing", "ours"
 
 
 @dataclass(frozen=True)
@@ -71,11 +73,12 @@ class Piece:
 class Toolchain:
     cli: Piece
     provider: Piece
+    host: Piece
 
     @property
     def bin_dir(self) -> Path | None:
         """A directory holding only `pulumi` (the chosen CLI), or None while one is missing."""
-        if MISSING in (self.cli.source, self.provider.source) or self.cli.path is None:
+        if MISSING in (self.cli.source, self.provider.source, self.host.source) or self.cli.path is None:
             return None
         if self.cli.source == INSTALLED:
             return cli.linked_root(self.cli.path, gobuild.BUILDS_DIR / "pulumi-cli") / "bin"
@@ -84,7 +87,7 @@ class Toolchain:
     def report(self) -> str:
         """One block per piece: its name, which one is used, the file, and why."""
         lines = []
-        for piece in (self.cli, self.provider):
+        for piece in (self.cli, self.provider, self.host):
             lines.append(f"{piece.name:<20} {piece.source:<13} {piece.path or ''}".rstrip())
             lines.append(f"{'':<20} {piece.reason}")
         return "\n".join(lines)
@@ -93,7 +96,8 @@ class Toolchain:
 def resolve_toolchain(pulumi_home: Path, build: bool) -> Toolchain:
     """Choose each piece (see the module docstring); build only with `build`."""
     chosen_cli = _resolve_cli(build)
-    return Toolchain(chosen_cli, _resolve_provider(chosen_cli.path, pulumi_home, build))
+    return Toolchain(chosen_cli, _resolve_provider(chosen_cli.path, pulumi_home, build),
+                     _resolve_host(chosen_cli.path, pulumi_home))
 
 
 def lookup_toolchain(pulumi_home: Path) -> Path | None:
@@ -157,3 +161,18 @@ def _provider_source(build: bool) -> tuple[str, Path | None, str]:
     if not build:
         return MISSING, None, f"{reason}; not built yet"
     return BUILT, gobuild.ensure(KUBERNETES_PROVIDER) / plugin.BINARY, f"{reason}; {version} built from pinned Go sources"
+
+
+def _resolve_host(pulumi: Path | None, pulumi_home: Path) -> Piece:
+    name = "language host"
+    if pulumi is None:
+        return Piece(name, MISSING, None, "chosen with the pulumi CLI, which is missing")
+    # Imported here: the host's gRPC service costs a fifth of a second, and every task imports this.
+    from tools.langhost import install
+    from tools.langhost.install import is_ours
+
+    host = install(pulumi_home, pulumi=pulumi)
+    if is_ours(host):
+        return Piece(name, OURS, host, "no upstream pulumi-language-python on PATH or beside pulumi: "
+                                       f"the project's own (tools/langhost), installed in {pulumi_home}")
+    return Piece(name, INSTALLED, host, "upstream pulumi-language-python, where the CLI finds it")
