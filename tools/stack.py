@@ -77,7 +77,8 @@ def engine_env(stack: str, backend: Path | None = None) -> dict[str, str]:
         "PULUMI_HOME": str(PULUMI_HOME),
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        # Each directory once, the toolchain's first: `eval "$(invoke env)"` may run again and again.
+        "PATH": os.pathsep.join(dict.fromkeys([str(bin_dir), *os.environ.get("PATH", "").split(os.pathsep)])),
         "KUBECONFIG": str(target.kubeconfig),
         **_passphrase_env(stack),
     }
