@@ -72,7 +72,7 @@ def serve(args: HostArgs) -> int:
     log.info("serving on 127.0.0.1:%d for engine %s (argv %s)", port, args.engine_address, sys.argv[1:])
     parent = os.getppid()
     while not stop.wait(PARENT_CHECK_SECONDS):
-        if os.getppid() != parent:
+        if os.getppid() != parent or parent == 1:  # reparented: the CLI is gone
             log.info("the CLI (pid %d) is gone: stopping", parent)
             host.interrupt_programs()
             break

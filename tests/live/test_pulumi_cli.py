@@ -1,0 +1,157 @@
+"""The plain `pulumi` command from a terminal, on the ci stack, against the live cluster.
+
+Each command runs in a shell with the environment the README documents for terminal use
+(`eval "$(invoke env)"`), the way a user types it: `pulumi config set --secret`, `pulumi preview`,
+`pulumi up --yes`, `pulumi stack output --json`, a preview with a config error, and `pulumi
+destroy --yes`. Where no upstream `pulumi-language-python` exists (the project's machines and
+CI), the CLI runs __main__.py through the project's own language host (tools/langhost), and its
+log shows each run. The pods and outputs are checked as test_post.py checks the tasks'.
+
+It runs after test_post.py (which ends with the ci stack destroyed), deploys the ci stack once
+with `pulumi up`, and leaves it destroyed whatever happened, as test_recovery.py expects.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import secrets
+import shlex
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.live.tasks_runner import invoke
+from tools.kube import Kubectl
+from tools.langhost.host import log_file
+from tools.langhost.install import find_upstream
+from tools.paths import REPO
+from tools.target import cluster_target
+
+pytestmark = pytest.mark.live
+
+ROLES = ("broker", "job", "api")
+
+
+class Terminal:
+    """A shell with the project's documented exports, as a user's terminal after
+    `eval "$(invoke env)"`."""
+
+    def __init__(self) -> None:
+        self.exports = invoke("env").stdout
+        self.env = dict(shlex.split(line.removeprefix("export "))[0].split("=", 1)
+                        for line in self.exports.splitlines() if line.startswith("export "))
+
+    def pulumi(self, *args: str, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+        script = f'{self.exports}\nexec pulumi "$@"'
+        done = subprocess.run(["bash", "-c", script, "pulumi", *args, "--non-interactive"], cwd=REPO,
+                              capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, "INVOKE_NEWS_TRACKER_STACK": "ci"})
+        if check and done.returncode != 0:
+            raise AssertionError(f"pulumi {' '.join(args)} exited {done.returncode}\n"
+                                 f"--- stdout\n{done.stdout[-5000:]}\n--- stderr\n{done.stderr[-3000:]}")
+        return done
+
+    def host_log(self) -> str:
+        path = log_file({"PULUMI_HOME": self.env["PULUMI_HOME"]})
+        return path.read_text() if path.exists() else ""
+
+    def uses_our_host(self) -> bool:
+        """No upstream host on this terminal's PATH or beside its pulumi: the CLI must use ours."""
+        path = self.env["PATH"]
+        pulumi = shutil.which("pulumi", path=path)
+        return find_upstream(Path(pulumi) if pulumi else None, path) is None
+
+
+@pytest.fixture(scope="module")
+def terminal() -> Iterator[Terminal]:
+    """The terminal; afterwards the ci stack destroyed, by `pulumi destroy` or else by the task."""
+    shell = Terminal()
+    yield shell
+    if shell.pulumi("destroy", "--yes", "--stack", "ci", check=False).returncode != 0:
+        invoke("down", check=False)
+
+
+@pytest.fixture(scope="module")
+def broker_password(terminal: Terminal) -> str:
+    """A fresh stack secret, set with `pulumi config set --secret` on an existing ci stack."""
+    stacks = json.loads(terminal.pulumi("stack", "ls", "--json").stdout)
+    if "ci" not in {stack["name"] for stack in stacks}:
+        terminal.pulumi("stack", "init", "ci")
+    password = secrets.token_urlsafe(18)
+    terminal.pulumi("config", "set", "--secret", "news-tracker:brokerPassword", password, "--stack", "ci")
+    assert password not in (REPO / "Pulumi.ci.yaml").read_text()
+    return password
+
+
+def runs_logged(terminal: Terminal, before: str, dry_run: bool) -> int:
+    """How many runs of the ci stack our host logged since the log read `before`."""
+    new = terminal.host_log()[len(before):]
+    return len(re.findall(rf"run stack=ci dry_run={dry_run} ", new))
+
+
+def outputs(terminal: Terminal) -> dict[str, Any]:
+    return json.loads(terminal.pulumi("stack", "output", "--json", "--stack", "ci").stdout)
+
+
+def ready(pod: dict[str, Any]) -> bool:
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", []))
+
+
+def test_1_preview_runs_the_program_through_the_projects_host(terminal: Terminal, broker_password: str) -> None:
+    before = terminal.host_log()
+    done = terminal.pulumi("preview", "--stack", "ci")
+    assert re.search(r"\+ \d+ to create", done.stdout), done.stdout[-3000:]
+    assert "error" not in done.stdout.lower()
+    if terminal.uses_our_host():
+        assert runs_logged(terminal, before, dry_run=True) == 1
+
+
+def test_2_up_deploys_every_pod_ready_with_the_outputs_and_secret_the_tasks_see(
+        terminal: Terminal, broker_password: str) -> None:
+    before = terminal.host_log()
+    terminal.pulumi("up", "--yes", "--stack", "ci")
+    if terminal.uses_our_host():
+        assert runs_logged(terminal, before, dry_run=False) == 1
+    values = outputs(terminal)
+    assert values == json.loads(invoke("outputs").stdout)
+    cluster = Kubectl(cluster_target("ci"), values["namespace"])
+    namespace = cluster.json("get", "namespace", values["namespace"])
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    pods = {pod["metadata"]["name"]: pod for pod in cluster.json("get", "pods")["items"]}
+    assert set(pods) == {values["pods"][role]["name"] for role in ROLES}
+    for role in ROLES:
+        pod = pods[values["pods"][role]["name"]]
+        assert ready(pod), role
+        assert pod["status"]["podIP"] == values["pods"][role]["ip"], role
+    secret = cluster.json("get", "secret", "activemq-credentials")
+    assert base64.b64decode(secret["data"]["password"]).decode() == broker_password
+    again = terminal.pulumi("up", "--yes", "--stack", "ci")
+    assert re.search(r"^\s+\d+ unchanged$", again.stdout, re.M) and " created" not in again.stdout, again.stdout[-2000:]
+
+
+def test_3_a_config_error_shows_its_message_without_a_traceback(terminal: Terminal, tmp_path: Path) -> None:
+    config = yaml.safe_load((REPO / "Pulumi.ci.yaml").read_text())
+    config["config"]["news-tracker:api"] = {"port": 70000}
+    bad = tmp_path / "Pulumi.ci.yaml"
+    bad.write_text(yaml.safe_dump(config))
+    done = terminal.pulumi("preview", "--stack", "ci", "--config-file", str(bad), check=False)
+    assert done.returncode != 0
+    assert "news-tracker:api.port: port 70000 is out of range (1-65535)" in done.stdout, done.stdout[-3000:]
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_4_destroy_removes_everything_the_stack_made(terminal: Terminal) -> None:
+    namespace = outputs(terminal)["namespace"]
+    terminal.pulumi("destroy", "--yes", "--stack", "ci")
+    assert outputs(terminal) == {}
+    left = Kubectl(cluster_target("ci"), namespace).json(
+        "get", "all,configmaps,secrets,pvc,namespaces", "--all-namespaces",
+        "-l", "app.kubernetes.io/part-of=news-tracker")["items"]
+    assert [f"{o['kind']}/{o['metadata']['name']}" for o in left] == []
