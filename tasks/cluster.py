@@ -42,3 +42,13 @@ def status(c: Context) -> None:
     print(report.describe())
     if not report.ready:
         raise Exit(code=1)
+
+
+@task
+@reports_setup_errors
+def node_image(c: Context) -> None:
+    """Build (or reuse) the kind node image from the project's cached builds; print it and its file."""
+    from tools.cluster.kind.node_image import ensure_node_image  # the image builder's imports are heavy
+
+    image = ensure_node_image()
+    print(f"{image.reference}\t{image.archive}")

@@ -9,8 +9,9 @@ from typing import Any
 
 import yaml
 
+from tools.cluster import choose_driver
 from tools.errors import SetupError
-from tools.paths import KUBECONFIG, REPO
+from tools.paths import REPO
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,9 @@ def stack_config(stack: str) -> dict[str, Any]:
 
 def cluster_target(stack: str) -> ClusterTarget:
     """`kubernetes:kubeconfig` / `kubernetes:context` from the stack config, else the project's
-    local cluster (invoke cluster.up writes its kubeconfig to the state directory)."""
+    cluster of the chosen driver (invoke cluster.up writes its kubeconfig to the state directory)."""
     config = stack_config(stack)
     kubeconfig = config.get("kubernetes:kubeconfig")
-    return ClusterTarget(kubeconfig=(REPO / os.path.expanduser(kubeconfig)) if kubeconfig else KUBECONFIG,
-                         context=config.get("kubernetes:context"))
+    return ClusterTarget(
+        kubeconfig=(REPO / os.path.expanduser(kubeconfig)) if kubeconfig else choose_driver().kubeconfig,
+        context=config.get("kubernetes:context"))

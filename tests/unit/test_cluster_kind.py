@@ -1,0 +1,125 @@
+"""The kind driver's pieces that need no Docker: its cluster config, pod networking, the
+capability wrapper, the engine's capability check and the node image's names."""
+
+from __future__ import annotations
+
+import importlib.util
+import ipaddress
+import json
+from importlib.machinery import SourceFileLoader
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import yaml
+
+from tools.cluster.kind import CONFIG, KindDriver, engine, network
+from tools.cluster.kind import images as control_plane
+from tools.cluster.kind.node_image import CONTAINERD_CONFIG
+from tools.cluster.local import layout
+from tools.cluster.local.images import PAUSE_IMAGE
+
+
+def kubeadm_patch(kind: str) -> dict:
+    for patch in yaml.safe_load(CONFIG.read_text())["kubeadmConfigPatches"]:
+        document = yaml.safe_load(patch)
+        if document["kind"] == kind:
+            return document
+    raise AssertionError(f"no {kind} patch")
+
+
+def test_kind_config_runs_without_kindnetd_on_subnets_clear_of_the_local_cluster() -> None:
+    networking = yaml.safe_load(CONFIG.read_text())["networking"]
+    assert networking["disableDefaultCNI"] is True
+    local = [ipaddress.ip_network("10.244.0.0/16"), ipaddress.ip_network(layout.SERVICE_CIDR)]
+    for subnet in (networking["podSubnet"], networking["serviceSubnet"]):
+        assert not any(ipaddress.ip_network(subnet).overlaps(other) for other in local), subnet
+
+
+def test_kubeadm_runs_the_preloaded_control_plane_images() -> None:
+    cluster = kubeadm_patch("ClusterConfiguration")
+    assert cluster["imageRepository"] == control_plane.REPOSITORY
+    assert cluster["etcd"]["local"]["imageTag"] == control_plane.ETCD_TAG
+    assert {"preflight", "addon/coredns"} <= set(kubeadm_patch("InitConfiguration")["skipPhases"])
+
+
+def test_every_node_mounts_the_shared_volume_directory(tmp_path: Path) -> None:
+    driver = KindDriver(root=tmp_path)
+    nodes = driver.cluster_config()["nodes"]
+    assert [node["role"] for node in nodes] == ["control-plane", "worker", "worker"]
+    for node in nodes:
+        assert {"hostPath": str(tmp_path / "volumes"), "containerPath": "/var/local/news-tracker-volumes"} in node[
+            "extraMounts"
+        ]
+    assert driver.kubeconfig == tmp_path / "kubeconfig"
+
+
+def test_node_addresses_take_internal_ip_and_pod_cidr_and_skip_nodes_without_one() -> None:
+    listing = {
+        "items": [
+            {
+                "metadata": {"name": "a"},
+                "spec": {"podCIDR": "10.245.0.0/24"},
+                "status": {"addresses": [{"type": "Hostname", "address": "a"},
+                                         {"type": "InternalIP", "address": "172.18.0.2"}]},
+            },
+            {"metadata": {"name": "b"}, "spec": {}, "status": {"addresses": [{"type": "InternalIP", "address": "x"}]}},
+        ]
+    }
+    assert network.node_addresses(json.dumps(listing)) == [network.NodeAddress("a", "172.18.0.2", "10.245.0.0/24")]
+
+
+def test_cni_config_gives_pods_the_node_pod_cidr_without_masquerading() -> None:
+    bridge = json.loads(network.cni_config("10.245.2.0/24"))["plugins"][0]
+    assert bridge["ipam"]["ranges"] == [[{"subnet": "10.245.2.0/24"}]]
+    assert bridge["ipMasq"] is False
+
+
+def test_containerd_sandbox_image_is_the_preloaded_pause_image() -> None:
+    assert f'sandbox_image = "{PAUSE_IMAGE}"' in CONTAINERD_CONFIG
+
+
+@pytest.mark.parametrize(("capbnd", "needed"), [("000001fffeffffff", True), ("000001ffffffffff", False)])
+def test_capability_wrapper_only_where_the_bounding_set_lacks_sys_resource(
+    tmp_path: Path, capbnd: str, needed: bool
+) -> None:
+    status = tmp_path / "status"
+    status.write_text(f"Name:\tx\nCapBnd:\t{capbnd}\n")
+    assert engine.needs_capability_wrapper(status) is needed
+
+
+def wrapper() -> ModuleType:
+    """The wrapper script as a module (it has no .py suffix: dockerd runs it as a program)."""
+    loader = SourceFileLoader("runc_wrapper", str(engine.RUNTIME_WRAPPER))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+    loader.exec_module(module)
+    return module
+
+
+def test_wrapper_drops_sys_resource_from_a_bundle_and_runs_real_runc(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = wrapper()
+    capabilities = ["CAP_CHOWN", "CAP_SYS_RESOURCE", "CAP_SYS_ADMIN"]
+    (tmp_path / "config.json").write_text(
+        json.dumps({"process": {"capabilities": {"bounding": capabilities, "effective": capabilities}}})
+    )
+    executed: list[list[str]] = []
+    monkeypatch.setattr(module.os, "execv", lambda path, argv: executed.append(argv))
+    args = ["--root", "/r", "create", "--bundle", str(tmp_path), "id"]
+    module.main(args)
+    process = json.loads((tmp_path / "config.json").read_text())["process"]
+    assert process["capabilities"] == {
+        "bounding": ["CAP_CHOWN", "CAP_SYS_ADMIN"],
+        "effective": ["CAP_CHOWN", "CAP_SYS_ADMIN"],
+    }
+    assert executed == [[module.RUNC, *args]]
+
+
+def test_wrapper_drops_sys_resource_from_an_exec_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    module = wrapper()
+    process_file = tmp_path / "process.json"
+    process_file.write_text(json.dumps({"capabilities": {"permitted": ["CAP_SYS_RESOURCE", "CAP_KILL"]}}))
+    monkeypatch.setattr(module.os, "execv", lambda path, argv: None)
+    module.main(["exec", "--process", str(process_file), "id"])
+    assert json.loads(process_file.read_text())["capabilities"] == {"permitted": ["CAP_KILL"]}
