@@ -70,6 +70,7 @@ def main() -> None:
         persistence_size=settings.broker.persistence.size if settings.broker.persistence.enabled else None,
         storage_class=settings.broker.persistence.storage_class,
         log_sidecar=settings.broker.log_sidecar,
+        spread_across_nodes=settings.spread_across_nodes,
     ), in_namespace)
     # The job and the api are created together with the broker, as `kubectl apply` would: they
     # retry until the broker answers, so waiting for its pod to be Ready only serialises the
@@ -84,6 +85,7 @@ def main() -> None:
         interval_seconds=settings.job.interval_seconds,
         image=settings.job.image,
         grace_period=settings.job.grace_period_seconds,
+        spread_across_nodes=settings.spread_across_nodes,
     ), with_credentials)
     api = NewsApi("news-api", NewsApiArgs(
         namespace=settings.namespace,
@@ -93,6 +95,7 @@ def main() -> None:
         image=settings.api.image,
         port=settings.api.port,
         grace_period=settings.api.grace_period_seconds,
+        spread_across_nodes=settings.spread_across_nodes,
     ), with_credentials)
 
     pulumi.export("namespace", namespace.metadata.name)

@@ -71,6 +71,9 @@ class Settings:
     #: The longest `up`/`down` waits for one object (a Pod to be Ready, an object to be gone);
     #: past it the update fails and says why (a NotReady node, a missing image).
     ready_timeout_seconds: int = 180
+    #: Let the scheduler put the pods on different nodes where it can (a topology spread over
+    #: nodes, at most one pod apart); off by default, so the manifests stay node-agnostic.
+    spread_across_nodes: bool = False
 
 
 #: Secret keys are read by the program with require_secret/get_secret, never as plain values.

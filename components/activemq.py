@@ -64,6 +64,7 @@ class ActiveMQBrokerArgs:
     persistence_size: str | None = None
     storage_class: str | None = None
     log_sidecar: bool = False
+    spread_across_nodes: bool = False
     sidecars: Sequence[Container] = ()
     resources: Resources = field(default_factory=lambda: Resources(
         cpu_request="100m", memory_request="384Mi", memory_limit="768Mi"))
@@ -131,7 +132,8 @@ class ActiveMQBroker(PodComponent):
         broker_pod = pod(
             f"{name}-pod",
             PodSettings(name=args.pod_name, namespace=args.namespace, labels=pod_labels,
-                        grace_period=args.grace_period, volumes=tuple(volumes)),
+                        grace_period=args.grace_period, volumes=tuple(volumes),
+                        spread_across_nodes=args.spread_across_nodes),
             containers, pulumi.ResourceOptions(parent=self, depends_on=self.credentials))
         k8s.core.v1.Service(
             f"{name}-service",

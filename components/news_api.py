@@ -29,6 +29,7 @@ class NewsApiArgs:
     container_name: str = "newsapi"
     port: int = HTTP.number
     grace_period: int = 10
+    spread_across_nodes: bool = False
     sidecars: tuple[Container, ...] = ()
     resources: Resources = field(default_factory=lambda: Resources(
         cpu_request="20m", memory_request="48Mi", memory_limit="192Mi"))
@@ -55,6 +56,7 @@ class NewsApi(PodComponent):
         containers = [api, *args.sidecars]
         self._expose(pod(f"{name}-pod",
                          PodSettings(name=args.pod_name, namespace=args.namespace,
-                                     labels=pod_labels, grace_period=args.grace_period),
+                                     labels=pod_labels, grace_period=args.grace_period,
+                                     spread_across_nodes=args.spread_across_nodes),
                          containers, pulumi.ResourceOptions(parent=self)),
                      containers)

@@ -48,6 +48,7 @@ class NewsJobArgs:
     pod_name: str = "newsproducer-pod"
     container_name: str = "newsproducer"
     grace_period: int = 10
+    spread_across_nodes: bool = False
     sidecars: tuple[Container, ...] = ()
     resources: Resources = field(default_factory=lambda: Resources(
         cpu_request="10m", memory_request="32Mi", memory_limit="128Mi"))
@@ -96,6 +97,7 @@ class NewsJob(PodComponent):
         self._expose(pod(f"{name}-pod",
                          PodSettings(name=args.pod_name, namespace=args.namespace,
                                      labels=pod_labels, grace_period=args.grace_period,
-                                     restart_policy="OnFailure", volumes=tuple(volumes)),
+                                     restart_policy="OnFailure", volumes=tuple(volumes),
+                                     spread_across_nodes=args.spread_across_nodes),
                          containers, pulumi.ResourceOptions(parent=self, depends_on=secrets)),
                      containers)

@@ -133,6 +133,19 @@ class PodSettings:
     restart_policy: str = "Always"
     run_as_user: int = RUNTIME_UID
     volumes: Sequence[k8s.core.v1.VolumeArgs] = ()
+    spread_across_nodes: bool = False
+
+
+def spread_over_nodes() -> k8s.core.v1.TopologySpreadConstraintArgs:
+    """The project's pods at most one apart per node. Tainted nodes (a control plane) do not
+    count, or a cluster whose pods may only run on two workers could never be within one."""
+    return k8s.core.v1.TopologySpreadConstraintArgs(
+        max_skew=1,
+        topology_key="kubernetes.io/hostname",
+        when_unsatisfiable="DoNotSchedule",
+        node_taints_policy="Honor",
+        label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict([PART_OF_LABEL])),
+    )
 
 
 def labels(app: str, name: str, component: str, environment: str, instance: str) -> dict[str, str]:
@@ -188,6 +201,7 @@ def pod(resource_name: str, settings: PodSettings, containers: Sequence[Containe
                 seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
             ),
             volumes=list(settings.volumes) or None,
+            topology_spread_constraints=[spread_over_nodes()] if settings.spread_across_nodes else None,
         ),
         opts=opts,
     )

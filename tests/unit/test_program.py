@@ -164,6 +164,18 @@ def test_persistence_off_means_no_claim() -> None:
     assert "data" not in {v["name"] for v in run.one(POD, "activemq-pod").inputs["spec"]["volumes"]}
 
 
+def test_spread_across_nodes_puts_one_spread_over_nodes_on_every_pod_and_is_off_by_default(
+        dev: ProgramRun) -> None:
+    assert all("topologySpreadConstraints" not in pod.inputs["spec"] for pod in dev.of_type(POD))
+    spread = run_program({"brokerPassword": "x", "spreadAcrossNodes": True})
+    for pod in spread.of_type(POD):
+        assert pod.inputs["spec"]["topologySpreadConstraints"] == [{
+            "maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule",
+            "nodeTaintsPolicy": "Honor",
+            "labelSelector": {"matchLabels": {"app.kubernetes.io/part-of": "news-tracker"}},
+        }], pod.name
+
+
 def test_job_mounts_its_articles_from_a_configmap(dev: ProgramRun) -> None:
     job = dev.one(POD, "news-job-pod").inputs["spec"]
     assert env_of(job["containers"][0])["NEWS_SOURCE_FILE"] == "/etc/news-job/articles.json"
