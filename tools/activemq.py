@@ -150,7 +150,9 @@ BROKER_XML = """\
     </systemUsage>
     <transportConnectors>
       <transportConnector name="openwire" uri="tcp://{host}:{openwire}?maximumConnections=1000&amp;wireFormat.maxFrameSize=104857600"/>
-      <transportConnector name="stomp" uri="stomp://{host}:{stomp}?maximumConnections=1000&amp;wireFormat.maxFrameSize=104857600"/>
+      <!-- A STOMP client that announces heart-beats every N ms is dropped only after 2 N ms of
+           silence, not N: clients (stomp.py too) send at N, so one late beat is tolerated. -->
+      <transportConnector name="stomp" uri="stomp://{host}:{stomp}?maximumConnections=1000&amp;wireFormat.maxFrameSize=104857600&amp;transport.hbGracePeriodMultiplier=2"/>
     </transportConnectors>
     <shutdownHooks>
       <bean xmlns="http://www.springframework.org/schema/beans" class="org.apache.activemq.hooks.SpringContextHook"/>

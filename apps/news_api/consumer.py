@@ -35,8 +35,8 @@ class QueueConsumer:
                 pass
             self.subscribed.clear()
             self._broker.close()
-            if not self._shutdown.requested:
-                log.warning("lost the connection to %s; reconnecting", self._where)
+            if not self._shutdown.requested:  # the Broker already logged why
+                log.info("subscribing again at %s", self._where)
         self._broker.close()
 
     def _subscribe(self) -> None:

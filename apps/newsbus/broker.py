@@ -18,8 +18,22 @@ from apps.newsbus.config import BrokerConfig
 
 log = logging.getLogger(__name__)
 
-#: Heart-beats both ways, so a broker that vanished without closing the socket is noticed.
-HEARTBEAT_MS = 5000
+# Heart-beats both ways (STOMP 1.2), so a broker that vanished without closing the socket is
+# noticed, and neither side drops a healthy idle connection. CONNECT asks for
+# "CLIENT_HEARTBEAT_MS,BROKER_HEARTBEAT_MS"; ActiveMQ answers with the same two numbers swapped, so
+# stomp.py keeps them as they are.
+
+#: We send a beat this often. ActiveMQ reads it as its read-check period, stretched by the STOMP
+#: connector's `transport.hbGracePeriodMultiplier` (2, tools/activemq.py): one late beat of ours
+#: is not taken for a dead client.
+CLIENT_HEARTBEAT_MS = 4000
+#: What we ask of the broker. ActiveMQ checks this often and sends a beat only when it sent nothing
+#: since its previous check, so after any other frame (a RECEIPT, a MESSAGE) it can stay silent for
+#: almost twice this. stomp.py's default window of 1.5 times timed out about once a minute.
+BROKER_HEARTBEAT_MS = 2000
+#: How long the broker may stay silent, in multiples of BROKER_HEARTBEAT_MS, before stomp.py drops
+#: the connection: above ActiveMQ's worst case of 2, and a vanished broker is noticed within 6 s.
+BROKER_SILENCE_FACTOR = 3.0
 
 
 class BrokerUnavailable(Exception):
@@ -46,9 +60,11 @@ class Broker(Protocol):
 class _SessionEvents(stomp.ConnectionListener):  # type: ignore[misc]
     """Turns stomp.py's callbacks (on its receiver thread) into events the caller can wait on."""
 
-    def __init__(self) -> None:
+    def __init__(self, where: str) -> None:
+        self.where = where
         self.settled = threading.Event()  # CONNECTED, ERROR or a closed socket
         self.connected = False
+        self.closing = False  # we end the session ourselves: not a lost connection
         self.error = ""
         self.receipts: dict[str, threading.Event] = {}
         self.on_frame: Callable[[Any], None] | None = None
@@ -63,6 +79,10 @@ class _SessionEvents(stomp.ConnectionListener):  # type: ignore[misc]
         self.settled.set()
 
     def on_disconnected(self) -> None:
+        # Closed by the broker, or by stomp.py after the broker's heart-beats stopped (it logs
+        # "heartbeat timeout" first). Said here once, for the job and the api alike.
+        if self.connected and not self.closing:
+            log.warning("lost the connection to %s", self.where)
         self.connected = False
         self.settled.set()
         for event in self.receipts.values():
@@ -86,21 +106,23 @@ class StompBroker:
         self._config = config
         self._timeout = timeout
         self._connection: stomp.Connection12 | None = None
-        self._events = _SessionEvents()
+        self._events = _SessionEvents(f"{config.host}:{config.port}")
 
     def connect(self) -> None:
         self.close()
         where = f"{self._config.host}:{self._config.port}"
         connection = stomp.Connection12([(self._config.host, self._config.port)],
-                                        heartbeats=(HEARTBEAT_MS, HEARTBEAT_MS),
+                                        heartbeats=(CLIENT_HEARTBEAT_MS, BROKER_HEARTBEAT_MS),
+                                        heart_beat_receive_scale=BROKER_SILENCE_FACTOR,
                                         reconnect_attempts_max=1, timeout=self._timeout)
-        events = _SessionEvents()
+        events = _SessionEvents(where)
         connection.set_listener("newsbus", events)
         try:
             connection.connect(self._config.user, self._config.password, wait=False)
         except (stomp.exception.StompException, OSError) as error:
             raise BrokerUnavailable(f"cannot connect to {where}: {str(error) or type(error).__name__}") from None
         if not events.settled.wait(self._timeout) or not events.connected:
+            events.closing = True
             _disconnect(connection)
             reason = f"refused the login: {events.error}" if events.error else "did not answer the login"
             raise BrokerUnavailable(f"{where} {reason}")
@@ -132,6 +154,7 @@ class StompBroker:
     def close(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:
+            self._events.closing = True
             _disconnect(connection)
 
     def _deliver(self, frame: Any, on_message: Callable[[str], None]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -59,6 +60,15 @@ class Broker:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+    def freeze(self) -> None:
+        """SIGSTOP: the broker stops answering while its sockets stay open (a vanished node)."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self._process is not None
+        self._process.send_signal(signal.SIGCONT)
 
     def _accepts_stomp(self) -> bool:
         if self._process is None or self._process.poll() is not None:

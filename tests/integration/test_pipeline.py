@@ -98,7 +98,8 @@ def test_the_api_resubscribes_after_the_broker_restarts(broker: Broker, api: Api
     source, url = one_article_file(tmp_path)
     assert run_job(broker, NEWS_SOURCE_FILE=str(source)).process.returncode == 0
     wait_until(lambda: url in api.urls(), "an article published after the restart")
-    assert "reconnecting" in api.process.log
+    assert "lost the connection to 127.0.0.1:" in api.process.log
+    assert "subscribing again at" in api.process.log
 
 
 def test_a_wrong_password_is_refused_and_not_logged(broker: Broker) -> None:
