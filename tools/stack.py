@@ -23,6 +23,7 @@ from pulumi import automation as auto
 from settings import GENERATED_SECRETS, PROJECT, Settings
 from tools import stuck_pods, toolchain
 from tools.errors import SetupError
+from tools.inline_errors import reported_once
 from tools.kube import Kubectl, require_reachable
 from tools import outputs_cache
 from tools.paths import PULUMI_STATE, REPO
@@ -129,14 +130,15 @@ def _run(operation: Callable[..., Any], **kwargs: Any) -> Any:
     task = TASK_OF_OPERATION.get(operation.__name__, operation.__name__)
     interruption = None
     try:
-        with guarded(selected) as interruption:
+        with guarded(selected) as interruption, reported_once():
             return operation(on_output=interruption.watch_output(print), color="never", **kwargs)
     except auto.CommandError as error:
         if interruption is not None and interruption.received:
             raise SetupError(
                 f"interrupted ({', '.join(interruption.received)}): the engine stopped, with the stack's "
                 f"checkpoint saved and its lock released; run `invoke {task}` to continue") from None
-        raise SetupError(f"pulumi failed (its output is above):\n{_last_lines(str(error))}"
+        raise SetupError(f"pulumi {operation.__name__} failed; the engine's diagnostics are above"
+                         f"{_unstreamed(error)}"
                          f"{_why_not_ready(selected.name)}") from None
 
 
@@ -152,8 +154,11 @@ def _why_not_ready(stack: str) -> str:
             + "\n".join(f"  {line}" for line in lines.splitlines()))
 
 
-def _last_lines(text: str, count: int = 15) -> str:
-    return "\n".join(text.strip().splitlines()[-count:])
+def _unstreamed(error: auto.CommandError) -> str:
+    """The last lines the CLI wrote to stderr (its stdout was streamed already, so repeating it
+    would show every diagnostic twice), e.g. a lock or passphrase problem."""
+    stderr = str(error).partition("\n stderr: ")[2].strip()
+    return "\n" + "\n".join(stderr.splitlines()[-15:]) if stderr else ""
 
 
 def _require_cluster(stack: str) -> bool:
