@@ -22,7 +22,11 @@ PACKAGES_BY_PURPOSE: dict[str, dict[str, tuple[str, ...]]] = {
                                   "ca-certificates": ("/etc/ssl/certs/ca-certificates.crt",)},
     "the integration tests' ActiveMQ broker": {"openjdk-17-jre-headless": ("java",)},
     "the local cluster": APT_PACKAGES,
+    # dockerd runs only where no Docker engine answers; containerd's ctr preloads the node image
+    "the kind cluster": {"docker.io": ("dockerd",), "containerd": ("containerd", "ctr")},
 }
+DRIVER_PURPOSES = {"the local cluster": "local", "the kind cluster": "kind"}
+"""Purposes that only one cluster driver has."""
 
 
 @dataclass(frozen=True)
@@ -32,9 +36,9 @@ class SetupPlan:
 
     @cached_property
     def packages(self) -> dict[str, tuple[str, ...]]:
-        """Every Debian package this path uses (the local cluster's only with the local driver)."""
+        """Every Debian package this path uses (a cluster's only with its driver)."""
         return {package: needs for purpose, packages in PACKAGES_BY_PURPOSE.items()
-                if purpose != "the local cluster" or self.driver == "local"
+                if DRIVER_PURPOSES.get(purpose, self.driver) == self.driver
                 for package, needs in packages.items()}
 
     @cached_property
@@ -48,6 +52,8 @@ class SetupPlan:
         steps.append(f"building the images: {IMAGE_BUILDER}")
         if self.driver == "local":
             steps.append("the local cluster (containerd, kubelet, a bridge and iptables rules)")
+        else:
+            steps.append("the kind cluster (a dockerd of the project's own where no Docker engine runs)")
         return steps
 
 

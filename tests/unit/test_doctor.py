@@ -32,9 +32,10 @@ def test_each_missing_piece_comes_with_the_command_that_gets_it(bare_machine: Pa
     assert rows["image builder"].startswith("uses     offline (debootstrap")
 
 
-def test_only_the_local_driver_needs_the_cluster_packages() -> None:
+def test_each_driver_needs_only_its_own_cluster_packages() -> None:
     assert "containerd" in SetupPlan("local").packages and "runc" in SetupPlan("local").packages
-    assert "containerd" not in SetupPlan("kind").packages
+    assert "runc" not in SetupPlan("kind").packages and "docker.io" not in SetupPlan("local").packages
+    assert "docker.io" in SetupPlan("kind").packages  # dockerd, where no Docker engine answers
     assert "debootstrap" in SetupPlan("kind").packages
 
 
