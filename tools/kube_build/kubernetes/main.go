@@ -1,4 +1,5 @@
-// Command kube is one multi-call binary for the Kubernetes components of the local cluster.
+// Command kube is one multi-call binary for the Kubernetes components of the project's clusters
+// (the local cluster's processes, and kubeadm, kubelet and the control-plane images of a kind node).
 //
 // It dispatches on the name it was invoked as (a symlink such as kubelet) or, failing that,
 // on its first argument (kube kubelet --config ...). One component runs per process: the
@@ -7,22 +8,28 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"k8s.io/component-base/cli"
+	cliflag "k8s.io/component-base/cli/flag"
 	_ "k8s.io/component-base/logs/json/register"
 	_ "k8s.io/component-base/metrics/prometheus/clientgo"
 	_ "k8s.io/component-base/metrics/prometheus/version"
+	"k8s.io/klog/v2"
 	kubectl "k8s.io/kubectl/pkg/cmd"
 	kubectlutil "k8s.io/kubectl/pkg/cmd/util"
 	apiserver "k8s.io/kubernetes/cmd/kube-apiserver/app"
 	controllermanager "k8s.io/kubernetes/cmd/kube-controller-manager/app"
 	proxy "k8s.io/kubernetes/cmd/kube-proxy/app"
 	scheduler "k8s.io/kubernetes/cmd/kube-scheduler/app"
+	kubeadm "k8s.io/kubernetes/cmd/kubeadm/app/cmd"
+	kubeadmerrors "k8s.io/kubernetes/cmd/kubeadm/app/util/errors"
 	kubelet "k8s.io/kubernetes/cmd/kubelet/app"
 )
 
@@ -33,6 +40,7 @@ var components = map[string]func() *cobra.Command{
 	"kube-proxy":              proxy.NewProxyCommand,
 	"kubelet":                 func() *cobra.Command { return kubelet.NewKubeletCommand(context.Background()) },
 	"kubectl":                 kubectl.NewDefaultKubectlCommand,
+	"kubeadm":                 newKubeadmCommand,
 }
 
 func main() {
@@ -47,6 +55,10 @@ func main() {
 	}
 	command := newCommand()
 	command.SetArgs(args)
+	if name == "kubeadm" {
+		kubeadmerrors.HandleError(command.Execute())
+		return
+	}
 	if name == "kubectl" {
 		if err := cli.RunNoErrOutput(command); err != nil {
 			kubectlutil.CheckErr(err)
@@ -54,6 +66,20 @@ func main() {
 		return
 	}
 	os.Exit(cli.Run(command))
+}
+
+// newKubeadmCommand is kubeadm's command with the global flags its own main sets up: of klog's
+// flags only -v and --vmodule, and word-separator normalisation (--skip_phases = --skip-phases).
+func newKubeadmCommand() *cobra.Command {
+	var klogFlags flag.FlagSet
+	klog.InitFlags(&klogFlags)
+	for _, name := range []string{"v", "vmodule"} {
+		kept := klogFlags.Lookup(name)
+		flag.CommandLine.Var(kept.Value, kept.Name, kept.Usage)
+	}
+	pflag.CommandLine.SetNormalizeFunc(cliflag.WordSepNormalizeFunc)
+	pflag.CommandLine.AddGoFlagSet(flag.CommandLine)
+	return kubeadm.NewKubeadmCommand(os.Stdin, os.Stdout, os.Stderr)
 }
 
 func names() []string {
