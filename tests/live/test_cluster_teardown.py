@@ -1,5 +1,8 @@
 """`cluster.down` leaves the machine as it was: no process, bridge, iptables chain, mount or
 cgroup of the cluster remains, and the kernel settings and host directories it changed are back.
+For kind: no node container, network, volume or mount of ours, and if the project started its
+own dockerd, no dockerd of ours, no docker0 or DOCKER chain, and the host's FORWARD policy,
+kernel settings and directories as they were before it started.
 
 It takes the cluster down and then brings it back (cluster.up, images.load, as the session
 fixture does), so tests after it find the same cluster they would have found before. Anything
@@ -18,6 +21,8 @@ import pytest
 
 from tests.live.tasks_runner import invoke
 from tools.cluster import choose_driver
+from tools.cluster.kind import KindDriver, engine
+from tools.cluster.kind.driver import CLUSTER_LABEL, CLUSTER_NAME, NETWORK
 from tools.cluster.local import host, layout
 from tools.cluster.local.driver import LocalDriver
 from tools.cluster.local.processes import MARKER
@@ -47,15 +52,86 @@ def our_chains() -> list[str]:
     return chains
 
 
+def mount_points() -> list[str]:
+    return [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
+
+
 def mounts_below(root: Path) -> list[str]:
-    points = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
-    return [point for point in points if point.startswith(f"{root}/") or "/run/netns/cni-" in point]
+    return [point for point in mount_points() if point.startswith(f"{root}/") or "/run/netns/cni-" in point]
+
+
+def forward_policy() -> str:
+    return subprocess.run(["iptables", "-S", "FORWARD"], capture_output=True, text=True, check=True).stdout.split()[2]
+
+
+def docker_leftovers(env: dict[str, str]) -> list[str]:
+    """Node containers and the network of the kind cluster that the engine still has."""
+    def listing(*args: str) -> list[str]:
+        return subprocess.run(["docker", *args], env=env, capture_output=True, text=True, check=True).stdout.split()
+
+    return [*listing("ps", "--all", "--quiet", "--filter", f"label={CLUSTER_LABEL}={CLUSTER_NAME}"),
+            *[name for name in listing("network", "ls", "--format", "{{.Name}}") if name == NETWORK]]
+
+
+def kind_down_leaves_nothing_behind(driver: KindDriver) -> None:
+    layout = driver.engine_layout
+    ours = engine.own_engine_running(layout)
+    before = json.loads(layout.machine_before.read_text()) if ours else None
+    policy = forward_policy()
+    assert docker_leftovers(engine.command_env(layout)), "the kind cluster should be running before the test"
+
+    invoke("cluster.down")
+
+    if ours:
+        assert before is not None
+        assert not engine.own_engine_running(layout)
+        assert processes_mentioning(layout.root) == []
+        assert [point for point in mount_points() if point.startswith(f"{layout.root}/")] == []
+        assert [v.name for v in (layout.root / "data" / "volumes").iterdir() if v.is_dir()] == [], "volumes left"
+        assert subprocess.run(["ip", "link", "show", "docker0"], capture_output=True, check=False).returncode != 0
+        assert [line for line in iptables_lines() if "DOCKER" in line] == []
+        for name, value in before["sysctls"].items():
+            assert (Path("/proc/sys") / name).read_text().strip() == value, name
+        assert [directory for directory in before["absent_dirs"] if Path(directory).exists()] == []
+    else:
+        assert docker_leftovers(engine.command_env(layout)) == []
+    assert forward_policy() == policy
+    assert not driver.root.exists()
+
+
+def processes_mentioning(root: Path) -> list[str]:
+    """Processes whose command line names a path under `root` (our dockerd, its containerd)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if entry.name.isdigit() and str(root) in command:
+            found.append(f"{entry.name}: {command}")
+    return found
+
+
+def iptables_lines() -> list[str]:
+    return [line for save in ("iptables-save", "ip6tables-save")
+            for line in subprocess.run([save], capture_output=True, text=True, check=True).stdout.splitlines()]
 
 
 def test_down_leaves_nothing_behind_and_up_recovers() -> None:
     driver = choose_driver()
-    if not isinstance(driver, LocalDriver):
-        pytest.skip("leftovers are checked for the local driver; kind's are kind's")
+    try:
+        if isinstance(driver, KindDriver):
+            kind_down_leaves_nothing_behind(driver)
+        else:
+            local_down_leaves_nothing_behind(driver)
+    finally:  # whatever was left behind, the tests after this one get their cluster back
+        invoke("cluster.up", timeout=1200)
+        invoke("images.load", timeout=600)
+    assert driver.status().ready
+    assert os.access(driver.kubeconfig, os.R_OK)
+
+
+def local_down_leaves_nothing_behind(driver: LocalDriver) -> None:
     state = driver.state
     before = json.loads(state.machine_before.read_text())
     assert processes_of(state.root), "the cluster should be running before the test"
@@ -74,8 +150,3 @@ def test_down_leaves_nothing_behind_and_up_recovers() -> None:
         assert (Path("/proc/sys") / name).read_text().strip() == value, name
     assert [directory for directory in before["absent_dirs"] if Path(directory).exists()] == []
     assert not driver.kubeconfig.exists()
-
-    invoke("cluster.up", timeout=600)
-    invoke("images.load", timeout=600)
-    assert driver.status().ready
-    assert os.access(driver.kubeconfig, os.R_OK)
