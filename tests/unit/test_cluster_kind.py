@@ -54,19 +54,14 @@ def test_every_node_mounts_the_shared_volume_directory(tmp_path: Path) -> None:
     assert driver.kubeconfig == tmp_path / "kubeconfig"
 
 
-def test_node_addresses_take_internal_ip_and_pod_cidr_and_skip_nodes_without_one() -> None:
+def test_pod_cidrs_skip_nodes_that_have_none_yet() -> None:
     listing = {
         "items": [
-            {
-                "metadata": {"name": "a"},
-                "spec": {"podCIDR": "10.245.0.0/24"},
-                "status": {"addresses": [{"type": "Hostname", "address": "a"},
-                                         {"type": "InternalIP", "address": "172.18.0.2"}]},
-            },
-            {"metadata": {"name": "b"}, "spec": {}, "status": {"addresses": [{"type": "InternalIP", "address": "x"}]}},
+            {"metadata": {"name": "a"}, "spec": {"podCIDR": "10.245.0.0/24"}},
+            {"metadata": {"name": "b"}, "spec": {}},
         ]
     }
-    assert network.node_addresses(json.dumps(listing)) == [network.NodeAddress("a", "172.18.0.2", "10.245.0.0/24")]
+    assert network.pod_cidrs(json.dumps(listing)) == {"a": "10.245.0.0/24"}
 
 
 def test_cni_config_gives_pods_the_node_pod_cidr_without_masquerading() -> None:

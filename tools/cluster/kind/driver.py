@@ -44,6 +44,7 @@ NETWORK = "news-tracker-kind"
 CLUSTER_LABEL = "io.x-k8s.kind.cluster"
 VOLUMES_IN_NODE = "/var/local/news-tracker-volumes"
 READY_TIMEOUT = "180s"
+CONNECT_TIMEOUT = 180.0
 
 
 @dataclass
@@ -147,16 +148,27 @@ class KindDriver:
         return config
 
     def _connect_pods(self, env: dict[str, str]) -> None:
+        """Routes and CNI configs, once every node has its podCIDR. Node addresses come from
+        Docker: a node started again may have a new one that its Node object does not show yet."""
         with step("pod routes between nodes"):
-            nodes = []
-            for _ in range(120):  # nodes register and get their podCIDR within seconds of joining
-                nodes = network.node_addresses(self._kubectl("get", "nodes", "-o", "json"))
-                if len(nodes) == len(self._containers(env)):
-                    break
+            containers = self._containers(env)
+            deadline = time.monotonic() + CONNECT_TIMEOUT
+            cidrs: dict[str, str] = {}
+            while set(cidrs) != set(containers):
+                if time.monotonic() > deadline:
+                    raise SetupError(f"not every kind node got a podCIDR within {CONNECT_TIMEOUT:.0f}s "
+                                     f"(have: {cidrs}); see `kubectl get nodes -o yaml`")
                 time.sleep(1)
-            else:
-                raise SetupError("kind's nodes did not all get a podCIDR; see `kubectl get nodes -o yaml`")
+                try:  # the API server may still be starting (refused, or RBAC not loaded yet)
+                    cidrs = network.pod_cidrs(self._kubectl("get", "nodes", "-o", "json"))
+                except SetupError:
+                    continue
+            nodes = [network.NodeAddress(name, self._address(name, env), cidr) for name, cidr in cidrs.items()]
             network.connect(nodes, env)
+
+    def _address(self, container: str, env: dict[str, str]) -> str:
+        template = f'{{{{(index .NetworkSettings.Networks "{NETWORK}").IPAddress}}}}'
+        return run(["docker", "inspect", "--format", template, container], env=env).strip()
 
     def _apply_addons(self) -> None:
         """CoreDNS (no upstream) and static hostPath volumes, as on the local driver."""

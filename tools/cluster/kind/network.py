@@ -30,15 +30,13 @@ class NodeAddress:
     pod_cidr: str
 
 
-def node_addresses(nodes_json: str) -> list[NodeAddress]:
-    """The nodes of `kubectl get nodes -o json` that have an InternalIP and a podCIDR."""
-    found = []
-    for node in json.loads(nodes_json)["items"]:
-        addresses = {entry["type"]: entry["address"] for entry in node.get("status", {}).get("addresses", [])}
-        pod_cidr = node.get("spec", {}).get("podCIDR")
-        if "InternalIP" in addresses and pod_cidr:
-            found.append(NodeAddress(node["metadata"]["name"], addresses["InternalIP"], pod_cidr))
-    return found
+def pod_cidrs(nodes_json: str) -> dict[str, str]:
+    """Node name -> podCIDR, from `kubectl get nodes -o json` (nodes without one yet are left out)."""
+    return {
+        node["metadata"]["name"]: node["spec"]["podCIDR"]
+        for node in json.loads(nodes_json)["items"]
+        if node.get("spec", {}).get("podCIDR")
+    }
 
 
 def cni_config(pod_cidr: str) -> str:
