@@ -87,7 +87,7 @@ def kind_down_leaves_nothing_behind(driver: KindDriver) -> None:
         assert not engine.own_engine_running(layout)
         assert processes_mentioning(layout.root) == []
         assert [point for point in mount_points() if point.startswith(f"{layout.root}/")] == []
-        assert [v.name for v in (layout.root / "data" / "volumes").iterdir() if v.is_dir()] == [], "volumes left"
+        assert [v.name for v in (layout.data_root / "volumes").iterdir() if v.is_dir()] == [], "volumes left"
         assert subprocess.run(["ip", "link", "show", "docker0"], capture_output=True, check=False).returncode != 0
         assert [line for line in iptables_lines() if "DOCKER" in line] == []
         for name, value in before["sysctls"].items():

@@ -4,18 +4,21 @@ nodes by IP and through the Service.
 
 kind only: the local driver has one node, so under it this module is skipped; under kind every
 test here runs, and fails if the cluster cannot do what it claims. It deploys the ci stack that
-test_post.py then finds deployed (`invoke up` is a no-op there) and leaves it deployed.
+test_post.py then finds deployed (`invoke up` is a no-op there) and leaves it deployed. The
+last test stops the node containers and checks that `cluster.up` starts them again.
 """
 from __future__ import annotations
 
 import re
+import subprocess
 from typing import Any
 
 import pytest
 
 from tests.live.tasks_runner import invoke, kubectl, kubectl_json, outputs, wait_for
 from tools.cluster import choose_driver
-from tools.cluster.kind import KindDriver
+from tools.cluster.kind import KindDriver, engine
+from tools.cluster.kind.driver import CLUSTER_LABEL, CLUSTER_NAME
 
 pytestmark = pytest.mark.live
 
@@ -100,3 +103,22 @@ def test_a_pod_deleted_by_force_on_a_worker_comes_back_with_up() -> None:
     again = stack_pods()[role]
     assert again["metadata"]["uid"] != uid
     wait_for(lambda: ready(stack_pods()[role]), f"the new {name} Ready")
+
+
+def test_stopped_node_containers_are_started_again_by_up_with_their_pods() -> None:
+    """A Docker restart or a reboot stops the nodes: `cluster.up` starts the same containers (no
+    new cluster), and the stack's pods run again on their nodes without a redeploy."""
+    driver = choose_driver()
+    assert isinstance(driver, KindDriver)
+    env = engine.command_env(driver.engine_layout)
+
+    def docker(*args: str) -> str:
+        return subprocess.run(["docker", *args], env=env, capture_output=True, text=True, check=True).stdout
+
+    nodes = docker("ps", "--quiet", "--filter", f"label={CLUSTER_LABEL}={CLUSTER_NAME}").split()
+    before = {role: pod["metadata"]["uid"] for role, pod in stack_pods().items()}
+    docker("stop", "--time=5", *nodes)
+    invoke("cluster.up", timeout=600)
+    assert sorted(docker("ps", "--quiet", "--filter", f"label={CLUSTER_LABEL}={CLUSTER_NAME}").split()) == sorted(nodes)
+    wait_for(lambda: all(ready(pod) for pod in stack_pods().values()), "the three pods Ready again", timeout=300)
+    assert {role: pod["metadata"]["uid"] for role, pod in stack_pods().items()} == before

@@ -78,6 +78,8 @@ class KindDriver:
         """Delete the nodes, their network and volumes, our state, and our dockerd if we started it."""
         with step("kind cluster down"):
             env = engine.command_env(self.engine_layout)
+            if not succeeds_with(["docker", "info"], env) and self.engine_layout.data_root.is_dir():
+                env = engine.ensure_engine(self.engine_layout)  # our stopped engine may still hold nodes
             if succeeds_with(["docker", "info"], env):
                 run([kind_command(), "delete", "cluster", "--name", CLUSTER_NAME, "--kubeconfig",
                      str(self.kubeconfig)], env=env)

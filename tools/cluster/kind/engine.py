@@ -61,6 +61,11 @@ class EngineLayout:
     root: Path
 
     @property
+    def data_root(self) -> Path:
+        """Images, containers and volumes: kept by `cluster.down` only as the node image's cache."""
+        return self.root / "data"
+
+    @property
     def socket(self) -> Path:
         return self.root / "docker.sock"
 
@@ -142,7 +147,7 @@ def _start(layout: EngineLayout) -> None:
     _record_machine(layout)
     command = [
         "dockerd",
-        f"--data-root={layout.root / 'data'}",
+        f"--data-root={layout.data_root}",
         f"--exec-root={layout.root / 'run'}",
         f"--pidfile={layout.pidfile}",
         f"--host={layout.host}",
