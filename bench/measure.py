@@ -52,7 +52,7 @@ def timed(command: Sequence[str], env: Mapping[str, str] | None = None, stdin: s
     return seconds
 
 
-def _children() -> dict[int, list[int]]:
+def children() -> dict[int, list[int]]:
     """Parent PID -> child PIDs, for every process visible in /proc."""
     tree: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -65,7 +65,7 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def _rss_bytes(pid: int) -> tuple[str, int]:
+def rss_bytes(pid: int) -> tuple[str, int]:
     """A process's command name and resident set size (0 when it is gone)."""
     try:
         name = Path(f"/proc/{pid}/comm").read_text().strip()
@@ -77,11 +77,11 @@ def _rss_bytes(pid: int) -> tuple[str, int]:
 
 def _tree_rss(root: int, prefix: str) -> int:
     """Summed RSS of `root`'s descendants whose command name starts with `prefix`."""
-    tree = _children()
+    tree = children()
     total, pending = 0, list(tree.get(root, []))
     while pending:
         pid = pending.pop()
-        name, rss = _rss_bytes(pid)
+        name, rss = rss_bytes(pid)
         total += rss if name.startswith(prefix) else 0
         pending += tree.get(pid, [])
     return total

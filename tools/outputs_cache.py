@@ -16,25 +16,18 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tools import file_backend
 from tools.paths import PULUMI_STATE
 
 BACKEND = PULUMI_STATE / "backend"
 CACHE_DIR = PULUMI_STATE / "outputs"
 
 
-def _checkpoint(stack: str) -> Path | None:
-    """The file backend's checkpoint of `stack` (`.pulumi/stacks/[organization/]<project>/<stack>.json`)."""
-    for path in sorted((BACKEND / ".pulumi" / "stacks").glob(f"**/{stack}.json*")):
-        if not path.name.endswith(".bak"):
-            return path
-    return None
-
-
 def _stamp(stack: str) -> list[int] | None:
-    checkpoint = _checkpoint(stack)
-    if checkpoint is None:
+    path = file_backend.checkpoint(stack, BACKEND)
+    if path is None:
         return None
-    status = checkpoint.stat()
+    status = path.stat()
     return [status.st_size, status.st_mtime_ns]
 
 

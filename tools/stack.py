@@ -15,17 +15,20 @@ import runpy
 import secrets
 import sys
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from pulumi import automation as auto
+# Stack.select/create_or_select always build a plain Stack: _Stack is built with its constructor.
+from pulumi.automation._stack import StackInitMode
 
 from settings import GENERATED_SECRETS, PROJECT, Settings
 from tools import stuck_pods, toolchain
 from tools.errors import SetupError
 from tools.inline_errors import reported_once
 from tools.kube import Kubectl, require_reachable
-from tools import outputs_cache
+from tools import file_backend, outputs_cache
 from tools.paths import PULUMI_STATE, REPO
 from tools.stack_guard import guarded
 from tools.target import cluster_target, stack_config
@@ -92,17 +95,53 @@ def _run_program() -> None:
     runpy.run_path(str(REPO / "__main__.py"), run_name="__main__")
 
 
+class _Workspace(auto.LocalWorkspace):
+    """A LocalWorkspace that reads from the file backend what the CLI would only read there too:
+    whether the stack exists (every command names it with --stack, so `stack select` is not
+    needed) and its outputs after an operation. See tools.file_backend."""
+
+    @property
+    def backend(self) -> Path:
+        return Path(self.env_vars["PULUMI_BACKEND_URL"].removeprefix("file://"))
+
+    def select_stack(self, stack_name: str) -> None:
+        if file_backend.checkpoint(stack_name, self.backend) is None:
+            super().select_stack(stack_name)
+
+    def stack_outputs(self, stack_name: str) -> auto.OutputMap:
+        values = file_backend.stack_outputs(stack_name, self.backend)
+        if values is None:
+            return super().stack_outputs(stack_name)
+        return {key: auto.OutputValue(value, False) for key, value in values.items()}
+
+
+class _Stack(auto.Stack):
+    """A Stack whose summary of the last operation (what `up` returns) comes from the file
+    backend's update record instead of a `pulumi stack history` run."""
+
+    def info(self, show_secrets: bool = True) -> auto.UpdateSummary | None:
+        record = file_backend.last_update(self.name, self.workspace.backend)
+        if record is None:
+            return super().info(show_secrets)
+        return auto.UpdateSummary(
+            kind=record["kind"], start_time=datetime.fromtimestamp(record["startTime"], timezone.utc),
+            message=record.get("message", ""), environment=record.get("environment") or {}, config={},
+            result=record["result"], version=record.get("version"),
+            end_time=datetime.fromtimestamp(record["endTime"], timezone.utc) if "endTime" in record else None,
+            resource_changes=record.get("resourceChanges"))
+
+
 def open_stack(stack: str, backend: Path | None = None, create: bool = False) -> auto.Stack:
     """Select the stack; with `create`, make it (empty) on first use."""
     env = engine_env(stack, backend)
-    workspace = auto.LocalWorkspace(
+    workspace = _Workspace(
         work_dir=str(REPO), program=_run_program, env_vars=env,
         pulumi_home=env["PULUMI_HOME"],
         pulumi_command=auto.PulumiCommand(root=str(toolchain_bin().parent)))
     if create:
-        return auto.Stack.create_or_select(stack, workspace)
+        return _Stack(stack, workspace, StackInitMode.CREATE_OR_SELECT)
     try:
-        return auto.Stack.select(stack, workspace)
+        return _Stack(stack, workspace, StackInitMode.SELECT)
     except auto.StackNotFoundError:
         raise SetupError(f"stack {stack!r} was never deployed: run `invoke up` first") from None
 
@@ -112,7 +151,7 @@ def _with_secrets(stack: str, backend: Path | None = None) -> auto.Stack:
     secret (random, encrypted in Pulumi.<stack>.yaml), never as a default value."""
     selected = open_stack(stack, backend, create=True)
     if not renders_only(stack):
-        existing = selected.get_all_config()
+        existing = stack_config(stack)  # read from the file: no CLI run, nothing decrypted
         for key in GENERATED_SECRETS:
             if f"{PROJECT}:{key}" not in existing:
                 selected.set_config(f"{PROJECT}:{key}",
@@ -188,12 +227,12 @@ def preview(stack: str) -> auto.PreviewResult:
 
 def destroy(stack: str) -> auto.DestroyResult:
     _require_cluster(stack)
+    outputs_cache.forget(stack)
     return _run(open_stack(stack).destroy, refresh=True)
 
 
 def refresh(stack: str) -> auto.RefreshResult:
     _require_cluster(stack)
-    outputs_cache.forget(stack)
     return _run(open_stack(stack).refresh)
 
 
