@@ -42,7 +42,9 @@ def test_the_host_prints_its_port_answers_and_stops_quietly_on_sigint(tmp_path: 
         if host.poll() is None:
             os.killpg(host.pid, signal.SIGKILL)
     assert (host.returncode, stdout, stderr) == (0, "", "")
-    assert f"serving on 127.0.0.1:{port}" in (tmp_path / "home" / "logs" / "pulumi-language-python.log").read_text()
+    log = (tmp_path / "home" / "logs" / "pulumi-language-python.log").read_text()
+    assert f"serving on 127.0.0.1:{port}" in log
+    assert log.rstrip().endswith("langhost INFO stopped"), log  # the server was shut down, not cut off
 
 
 def test_a_host_whose_cli_is_gone_stops_by_itself(tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ from tools.paths import REPO
     (["-root", "/p", "-virtualenv", "venv", "--future-flag", "--other=x", "127.0.0.1:5"],
      HostArgs(engine_address="127.0.0.1:5")),
     ([], HostArgs()),
+    (["-virtualenv", "venv", "-root", "/p"], HostArgs()),
     (["-v=lots", "e:1"], HostArgs(engine_address="e:1")),
 ])
 def test_arguments_are_parsed_leniently_with_the_engine_address_last(argv: list[str], expected: HostArgs) -> None:
