@@ -77,7 +77,7 @@ def kind_down_leaves_nothing_behind(driver: KindDriver) -> None:
     layout = driver.engine_layout
     ours = engine.own_engine_running(layout)
     before = json.loads(layout.machine_before.read_text()) if ours else None
-    policy = forward_policy()
+    policy, forwarding = forward_policy(), Path("/proc/sys/net/ipv4/ip_forward").read_text()
     assert docker_leftovers(engine.command_env(layout)), "the kind cluster should be running before the test"
 
     invoke("cluster.down")
@@ -95,7 +95,7 @@ def kind_down_leaves_nothing_behind(driver: KindDriver) -> None:
         assert [directory for directory in before["absent_dirs"] if Path(directory).exists()] == []
     else:
         assert docker_leftovers(engine.command_env(layout)) == []
-    assert forward_policy() == policy
+    assert (forward_policy(), Path("/proc/sys/net/ipv4/ip_forward").read_text()) == (policy, forwarding)
     assert not driver.root.exists()
 
 

@@ -42,8 +42,9 @@ INSTALL_HINT = (
     "(the project then runs its own engine), or install and start Docker"
 )
 HOST_SYSCTLS = (
-    "net/ipv4/ip_forward",
-    "vm/overcommit_memory",  # the rest are written by the nodes' kubelets and kube-proxies
+    # written by the nodes' kubelets, and not per network namespace (ip_forward is: neither the
+    # nodes nor our dockerd touch the host's, and the local driver's cluster may need it on)
+    "vm/overcommit_memory",
     "vm/panic_on_oom",
     "kernel/panic",
     "kernel/panic_on_oops",
