@@ -10,11 +10,14 @@ import re
 import subprocess
 import time
 import uuid
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 import requests
 
+from tests.live.pod_logs import logged_since
+from tests.live.steady_state import WINDOW_SECONDS, Window, clients_connected, close_window, open_window
 from tests.live.tasks_runner import (
     ENV,
     INVOKE,
@@ -33,6 +36,9 @@ from tools.stack import open_stack
 pytestmark = pytest.mark.live
 
 SAMPLE = json.loads((REPO / "apps/news_job/sample-articles.json").read_text())["articles"]
+#: The steady-state window opened by test 01 and closed by test 07b; the tests between leave the
+#: pods alone, so the three minutes it needs pass while they run.
+STEADY: list[Window] = []
 
 
 def pods_by_name() -> dict[str, dict[str, Any]]:
@@ -57,7 +63,7 @@ def exec_in(pod: str, command: str) -> str:
     return invoke("exec", pod, "--command", command).stdout
 
 
-def test_01_up_admits_every_pod_under_restricted_and_a_second_up_changes_nothing() -> None:
+def test_01_up_admits_every_pod_under_restricted_and_a_second_up_changes_nothing_quietly() -> None:
     invoke("up")
     values = outputs()
     namespace = kubectl_json("get", "namespace", values["namespace"])
@@ -67,7 +73,10 @@ def test_01_up_admits_every_pod_under_restricted_and_a_second_up_changes_nothing
     # The ci stack's job publishes every 10 s, so it too runs and is Ready.
     for role in ("broker", "job", "api"):
         assert ready(pods[values["pods"][role]["name"]]), role
-    assert set(changes(invoke("up"))) == {"same"}
+    again = invoke("up")
+    assert set(changes(again)) == {"same"}
+    assert re.findall(r"^.*warning:.*$", again.stdout + again.stderr, re.M | re.I) == []
+    STEADY.append(open_window(broker_credentials()))
 
 
 def test_02_pods_have_distinct_ips_equal_to_the_stack_outputs() -> None:
@@ -140,6 +149,15 @@ def test_07_logs_show_the_broker_start_the_job_batches_and_the_sidecar() -> None
     assert missing.returncode != 0 and "has no container 'nope'" in missing.stderr
 
 
+def test_07b_three_minutes_of_steady_state_keep_the_same_connections_without_churn() -> None:
+    login = broker_credentials()
+    window = STEADY[0] if STEADY else open_window(login)  # run alone: the whole wait here
+    seconds, churn, connections = close_window(window, login)
+    assert seconds >= WINDOW_SECONDS
+    assert churn == []
+    assert connections == window.connections
+
+
 def test_08_api_pod_deleted_gracefully_then_by_force_comes_back_with_a_new_ip() -> None:
     api = outputs()["pods"]["api"]["name"]
     first_ip = outputs()["pods"]["api"]["ip"]
@@ -167,6 +185,8 @@ def test_08b_job_and_api_reconnect_to_a_new_broker_pod_through_the_service() -> 
     values = outputs()
     broker, api, job = (values["pods"][r]["name"] for r in ("broker", "api", "job"))
     old_ip = values["pods"]["broker"]["ip"]
+    clients_connected(broker_credentials())
+    deleted = datetime.now(timezone.utc)
     invoke("delete-pod", broker)
     invoke("up")
     assert outputs()["pods"]["broker"]["ip"] != old_ip
@@ -175,6 +195,11 @@ def test_08b_job_and_api_reconnect_to_a_new_broker_pod_through_the_service() -> 
     before = batches()
     wait_for(lambda: batches() > before, "a job batch through the new broker pod", timeout=240)
     assert pods_by_name()[job]["status"]["containerStatuses"][0]["restartCount"] == 0
+    for role in ("job", "api"):  # each noticed the broker's end within seconds
+        pod = values["pods"][role]
+        lost = [when for when, line in logged_since(pod["name"], pod["containers"][0], deleted)
+                if "lost the connection to activemq:" in line]
+        assert lost and (lost[0] - deleted).total_seconds() < 15, (role, lost)
 
 
 def test_09_restart_container_kills_pid_1_and_the_pod_is_ready_again() -> None:
