@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,17 +44,29 @@ def kubectl_json(*args: str) -> Any:
 
 @contextmanager
 def watching(pod: str) -> Iterator[list[dict[str, Any]]]:
-    """Every state the pod passes through while the block runs (kubectl get --watch)."""
+    """Every state the pod passes through while the block runs (kubectl get --watch).
+
+    The output is drained while the block runs: a pod's states fill a pipe's 64 KiB quickly (a
+    two-container pod in four states), and a kubectl blocked on a full pipe reports no more."""
     process = kubectl().popen(["get", "pod", pod, "--watch", "-o", "json"], stdout=subprocess.PIPE)
+    assert process.stdout is not None
+    chunks: list[str] = []
+    reader = threading.Thread(target=lambda: chunks.extend(process.stdout), daemon=True)  # type: ignore[arg-type]
+    reader.start()
     states: list[dict[str, Any]] = []
     try:
         yield states
     finally:
         process.terminate()
-        text, _ = process.communicate(timeout=10)
+        process.wait(timeout=10)
+        reader.join(timeout=10)
+        text = "".join(chunks)
         decoder, position = json.JSONDecoder(), 0
         while (start := text.find("{", position)) != -1:
-            state, position = decoder.raw_decode(text, start)
+            try:
+                state, position = decoder.raw_decode(text, start)
+            except json.JSONDecodeError:
+                break  # the state kubectl was writing when it was stopped
             states.append(state)
 
 
