@@ -87,8 +87,10 @@ def owned_run() -> Iterator[dict[str, str]]:
     """For one stack operation: the environment entry that marks its engine processes; a
     watchdog for the case this process is killed; and the cleanup when the operation ends."""
     owner = owner_id()
+    # no output: the task's stdout may be a pipe whose reader died with the task (EPIPE)
     watchdog = subprocess.Popen([sys.executable, "-m", "tools.engine_processes", owner],
-                                cwd=REPO, stdin=subprocess.DEVNULL, start_new_session=True)
+                                cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         yield {OWNER_ENV: owner}
     finally:

@@ -44,6 +44,12 @@ class Interruption:
             printer(line)
         return on_output
 
+    def happened(self) -> str:
+        """The signals this task received, or that the engine was signalled directly; "" if neither."""
+        if self.received:
+            return ", ".join(self.received)
+        return "the engine was signalled" if self.engine_cancelling.is_set() else ""
+
     def forward(self, sig: signal.Signals) -> None:
         """Send `sig` to the CLI (the engine processes that are this task's children)."""
         for pid in processes_of(self.owner):

@@ -172,9 +172,9 @@ def _run(operation: Callable[..., Any], **kwargs: Any) -> Any:
         with guarded(selected) as interruption, reported_once():
             return operation(on_output=interruption.watch_output(print), color="never", **kwargs)
     except auto.CommandError as error:
-        if interruption is not None and interruption.received:
+        if interruption is not None and interruption.happened():
             raise SetupError(
-                f"interrupted ({', '.join(interruption.received)}): the engine stopped, with the stack's "
+                f"interrupted ({interruption.happened()}): the engine stopped, with the stack's "
                 f"checkpoint saved and its lock released; run `invoke {task}` to continue") from None
         raise SetupError(f"pulumi {operation.__name__} failed; the engine's diagnostics are above"
                          f"{_unstreamed(error)}"

@@ -15,16 +15,18 @@ imported again. Only `down` deletes the cluster's data.
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from tools import gobuild, paths
 from tools.cluster.commands import run
 from tools.cluster.driver import ClusterStatus
-from tools.cluster.local import addons, components, configs, host, loaded, preflight, processes
+from tools.cluster.local import addons, components, configs, host, layout, loaded, preflight, processes
 from tools.cluster.local.builds import KUBERNETES, Binaries, ensure_binaries
 from tools.cluster.local.images import ensure_images
 from tools.cluster.local.layout import Layout, default_layout
@@ -176,8 +178,16 @@ class LocalDriver:
         kubectl = self._kubectl(binaries)
 
         def node_ready() -> bool:
-            nodes = nodes_ready(kubectl[:2], self.kubeconfig, run)
-            return bool(nodes) and all(nodes.values())
+            """Ready as reported by the kubelet that runs now: after a restart the API server
+            still shows the old kubelet's Ready until the node's grace period runs out."""
+            kubelet_started = processes.started_at(self.state, "kubelet")
+            try:
+                node = json.loads(run([*kubectl, "get", "node", layout.NODE_NAME, "-o", "json"]))
+            except SetupError:  # not registered yet, or the API server is still settling
+                return False
+            ready = next((c for c in node["status"].get("conditions", []) if c["type"] == "Ready"), {})
+            reported = datetime.fromisoformat(ready.get("lastHeartbeatTime", "1970-01-01T00:00:00Z"))
+            return ready.get("status") == "True" and reported.timestamp() >= int(kubelet_started)
 
         def default_service_account() -> bool:
             return "serviceaccount/default" in run([*kubectl, "get", "serviceaccounts", "-o", "name"]).split()

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tools.cluster.local.layout import Layout
 from tools.errors import SetupError
+from tools.proc import process_start_time
 
 MARKER = "NEWS_TRACKER_CLUSTER"
 LOG_TAIL_LINES = 25
@@ -85,6 +86,13 @@ def running(state: Layout, name: str) -> bool:
     """True when the PID file of `name` names a live process of this cluster."""
     pid = _read_pid(pid_file(state, name))
     return pid is not None and _is_ours(state, pid)
+
+
+def started_at(state: Layout, name: str) -> float:
+    """When the running process `name` started (seconds since the epoch); 0 if it is not running."""
+    pid = _read_pid(pid_file(state, name))
+    started = process_start_time(pid) if pid is not None and _is_ours(state, pid) else None
+    return started or 0.0
 
 
 def stop(state: Layout, names: Sequence[str]) -> None:
