@@ -182,14 +182,20 @@ print(" ".join(got) or "none", flush=True)
 """
 
 
+def cli_standin(owner: str) -> subprocess.Popen[str]:
+    """A child that stands in for the Pulumi CLI: it records the SIGINTs it gets."""
+    cli = subprocess.Popen([sys.executable, "-c", CLI_STANDIN], stdout=subprocess.PIPE, text=True,
+                           env={**os.environ, engine_processes.OWNER_ENV: owner})
+    assert cli.stdout is not None and cli.stdout.readline() == "ready\n"
+    return cli
+
+
 def test_sigterm_to_the_task_alone_is_passed_to_the_engine_as_one_sigint() -> None:
     owner = engine_processes.owner_id()
     with engine_signals.stopping_cleanly(owner) as interruption:
-        cli = subprocess.Popen([sys.executable, "-c", CLI_STANDIN], stdout=subprocess.PIPE, text=True,
-                               env={**os.environ, engine_processes.OWNER_ENV: owner})
-        assert cli.stdout is not None and cli.stdout.readline() == "ready\n"
+        cli = cli_standin(owner)
         os.kill(os.getpid(), signal.SIGTERM)  # the task survives: the handler only records it
-        assert cli.stdout.readline() == "SIGINT\n"
+        assert cli.stdout is not None and cli.stdout.readline() == "SIGINT\n"
     cli.wait()
     assert interruption.received == ["SIGTERM"]
 
@@ -197,11 +203,9 @@ def test_sigterm_to_the_task_alone_is_passed_to_the_engine_as_one_sigint() -> No
 def test_no_signal_is_forwarded_when_the_engine_got_it_itself() -> None:
     owner = engine_processes.owner_id()
     with engine_signals.stopping_cleanly(owner) as interruption:
-        cli = subprocess.Popen([sys.executable, "-c", CLI_STANDIN], stdout=subprocess.PIPE, text=True,
-                               env={**os.environ, engine_processes.OWNER_ENV: owner})
-        assert cli.stdout is not None and cli.stdout.readline() == "ready\n"
+        cli = cli_standin(owner)
         interruption.watch_output(lambda line: None)("^C received; cancelling. If you would like ...")
         os.kill(os.getpid(), signal.SIGINT)
-        assert cli.stdout.readline() == "none\n"
+        assert cli.stdout is not None and cli.stdout.readline() == "none\n"
     cli.wait()
     assert interruption.received == ["SIGINT"]
