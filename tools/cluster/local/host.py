@@ -178,13 +178,21 @@ def _remove_orphan_pod_netns() -> None:
 def _kill_cgroup_processes() -> None:
     """SIGKILL every process in a cgroup below the kubelet's cgroup root (the containers)."""
     for _ in range(50):
-        pids = {int(pid) for procs in _our_cgroups("cgroup.procs") for pid in procs.read_text().split()}
+        pids = {int(pid) for procs in _our_cgroups("cgroup.procs") for pid in _read_pids(procs)}
         if not pids:
             return
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         time.sleep(0.1)
+
+
+def _read_pids(procs: Path) -> list[str]:
+    """A container's cgroup can vanish between listing and reading (its last process exited)."""
+    try:
+        return procs.read_text().split()
+    except FileNotFoundError:
+        return []
 
 
 def _our_cgroups(file_name: str) -> list[Path]:
