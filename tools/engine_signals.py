@@ -36,6 +36,14 @@ class Interruption:
     owner: str
     received: list[str] = field(default_factory=list)
     engine_cancelling: threading.Event = field(default_factory=threading.Event)
+    stopped_because: str = ""
+
+    def stop(self, why: str) -> None:
+        """Cancel the engine as a first Ctrl-C would, for a reason the task will report."""
+        if not self.stopped_because:
+            self.stopped_because = why
+            say(f"stopping the engine cleanly: it waits for what cannot happen by itself:\n{why}")
+            self.forward(signal.SIGINT)
 
     def watch_output(self, printer: Callable[[str], None]) -> Callable[[str], None]:
         def on_output(line: str) -> None:

@@ -10,6 +10,7 @@ as an Automation API inline program: the same file `pulumi up` would run, execut
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import runpy
 import secrets
@@ -17,7 +18,7 @@ import sys
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, ContextManager
 
 from pulumi import automation as auto
 # Stack.select/create_or_select always build a plain Stack: _Stack is built with its constructor.
@@ -25,6 +26,7 @@ from pulumi.automation._stack import StackInitMode
 
 from settings import GENERATED_SECRETS, PROJECT, Settings
 from tools import stuck_pods, toolchain
+from tools.engine_signals import Interruption
 from tools.errors import SetupError
 from tools.inline_errors import reported_once
 from tools.kube import Kubectl, require_reachable
@@ -32,6 +34,7 @@ from tools import file_backend, outputs_cache
 from tools.paths import PULUMI_STATE, REPO
 from tools.stack_guard import guarded
 from tools.target import cluster_target, stack_config
+from tools.wait_watch import stopping_hopeless_waits
 
 PASSPHRASE_FILE = PULUMI_STATE / "passphrase"
 #: Where the engine keeps plugins for this project (the provider is installed here by the toolchain).
@@ -169,9 +172,16 @@ def _run(operation: Callable[..., Any], **kwargs: Any) -> Any:
     task = TASK_OF_OPERATION.get(operation.__name__, operation.__name__)
     interruption = None
     try:
-        with guarded(selected) as interruption, reported_once():
+        with guarded(selected) as interruption, reported_once(), \
+                _watching_waits(selected.name, interruption, pods_too=task != "down"):
             return operation(on_output=interruption.watch_output(print), color="never", **kwargs)
     except auto.CommandError as error:
+        if interruption is not None and interruption.stopped_because:
+            raise SetupError(
+                f"pulumi {operation.__name__} stopped, with the stack's checkpoint saved and its lock "
+                f"released, because it waited for what cannot happen by itself:\n"
+                + "\n".join(f"  {line}" for line in interruption.stopped_because.splitlines())
+                + f"\nthen run `invoke {task}` again") from None
         if interruption is not None and interruption.happened():
             raise SetupError(
                 f"interrupted ({interruption.happened()}): the engine stopped, with the stack's "
@@ -181,12 +191,24 @@ def _run(operation: Callable[..., Any], **kwargs: Any) -> Any:
                          f"{_why_not_ready(selected.name)}") from None
 
 
+def _stack_kubectl(stack: str) -> Kubectl:
+    """kubectl for the stack's cluster and namespace."""
+    namespace = stack_config(stack).get(f"{PROJECT}:namespace") or Settings().namespace
+    return Kubectl(cluster_target(stack), namespace)
+
+
+def _watching_waits(stack: str, interruption: Interruption, pods_too: bool) -> ContextManager[None]:
+    """Stop the engine when it waits on a NotReady node or a missing image (see tools.wait_watch)."""
+    if renders_only(stack):
+        return contextlib.nullcontext()
+    return stopping_hopeless_waits(_stack_kubectl(stack), interruption.stop, pods_too)
+
+
 def _why_not_ready(stack: str) -> str:
     """What the cluster says about the stack's pods that are not Ready (empty when all are)."""
     if renders_only(stack):
         return ""
-    namespace = stack_config(stack).get(f"{PROJECT}:namespace") or Settings().namespace
-    lines = stuck_pods.explain(Kubectl(cluster_target(stack), namespace))
+    lines = stuck_pods.explain(_stack_kubectl(stack))
     if not lines:
         return ""
     return (f"\nnot Ready in the cluster (each wait is bounded by {PROJECT}:readyTimeoutSeconds):\n"

@@ -8,7 +8,8 @@ With the ci stack deployed and a message parked unconsumed on the broker's volum
 - the engine is killed mid-`up` and mid-`down` (Ctrl-C to the task's process group, SIGINT and
   SIGKILL to the CLI): the next `up` succeeds by itself, and no engine process is left;
 - the kubelet is killed mid-`up`: `up` fails within the ci stack's readyTimeoutSeconds, naming
-  the node.
+  the node; an image removed from the node: `up` fails at once, naming the pod and
+  `invoke images.load`.
 
 It runs after test_post.py (which ends with the ci stack destroyed), deploys the ci stack once,
 and leaves the cluster healthy and the ci stack destroyed, whatever happened.
@@ -205,9 +206,6 @@ def test_04_an_engine_killed_mid_operation_leaves_nothing_the_next_up_cannot_han
     wait_for(all_pods_ready, "every pod Ready after the next up", timeout=120)
 
 
-@pytest.mark.xfail(run=False, strict=True, reason=(
-    "observed 2026-11-28: with the kubelet killed mid-up, the Pod create registered with a "
-    "90 s customTimeouts was still waiting after 17 min; not run until that is understood"))
 def test_05_a_kubelet_killed_mid_up_fails_the_up_within_its_bound_naming_the_node(
         deployed: dict[str, Any]) -> None:
     state = local_driver().state
@@ -232,3 +230,27 @@ def test_05_a_kubelet_killed_mid_up_fails_the_up_within_its_bound_naming_the_nod
     invoke("cluster.up", timeout=600)
     invoke("up")
     wait_for(all_pods_ready, "every pod Ready after cluster.up and up", timeout=120)
+
+
+def test_06_an_image_missing_on_the_node_fails_the_up_at_once_naming_the_pod_and_images_load(
+        deployed: dict[str, Any]) -> None:
+    ctr = local_driver().ctr_command()
+    api = outputs()["pods"]["api"]["name"]
+    image = kubectl_json("get", "pod", api)["spec"]["containers"][0]["image"]
+    listed = [line.split() for line in subprocess.run([*ctr, "images", "list"], capture_output=True,
+                                                       text=True, check=True).stdout.splitlines()[1:]]
+    digest = next(columns[2] for columns in listed if columns[0].endswith(image))
+    subprocess.run([*ctr, "images", "rm", *[c[0] for c in listed if c[2] == digest]], check=True,
+                   capture_output=True)
+    invoke("delete-pod", api)
+    started = time.monotonic()
+    failed = invoke("up", check=False, timeout=READY_TIMEOUT + 120)
+    took = time.monotonic() - started
+    said = failed.stdout + failed.stderr
+    print(f"up failed {took:.0f}s after it started (bound {READY_TIMEOUT}s)")
+    assert failed.returncode != 0
+    assert took < READY_TIMEOUT, said[-3000:]
+    assert re.search(rf"pod {api}: \w+.*run `invoke images.load`", said), said[-3000:]
+    invoke("images.load", timeout=600)
+    invoke("up")
+    wait_for(all_pods_ready, "every pod Ready after images.load and up", timeout=120)

@@ -118,14 +118,15 @@ class LocalDriver:
             raise SetupError("the local cluster is not running: run `invoke cluster.up` first")
         loaded.remember(self.state, archives)
         for archive in archives:
-            run([*self._ctr(), "images", "import", str(archive)])
+            run([*self.ctr_command(), "images", "import", str(archive)])
 
-    def _ctr(self) -> list[str]:
+    def ctr_command(self) -> list[str]:
+        """ctr on the cluster's containerd, in the namespace the kubelet uses."""
         return ["ctr", f"--address={self.state.containerd_socket}", "--namespace=k8s.io"]
 
     def _reload_lost_images(self) -> None:
         """Import the remembered archives whose images containerd does not have (any more)."""
-        missing = loaded.lost(self.state, run([*self._ctr(), "images", "list", "--quiet"]).split())
+        missing = loaded.lost(self.state, run([*self.ctr_command(), "images", "list", "--quiet"]).split())
         gone = sorted(reference for reference, archive in missing.items() if not archive.is_file())
         if gone:
             raise SetupError(
