@@ -248,9 +248,11 @@ def preview(stack: str) -> auto.PreviewResult:
 
 
 def destroy(stack: str) -> auto.DestroyResult:
+    """No refresh first: deleting what is already gone (a pod deleted by hand) succeeds anyway,
+    and a refresh would read every object once more before deleting it."""
     _require_cluster(stack)
     outputs_cache.forget(stack)
-    return _run(open_stack(stack).destroy, refresh=True)
+    return _run(open_stack(stack).destroy)
 
 
 def refresh(stack: str) -> auto.RefreshResult:

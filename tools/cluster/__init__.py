@@ -12,19 +12,20 @@ Docker engine). NEWS_TRACKER_CLUSTER_DRIVER=local|kind overrides the choice.
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 
 from tools import gobuild
 from tools.cluster.commands import succeeds
 from tools.cluster.driver import ClusterDriver, ClusterStatus
-from tools.cluster.kind import KindDriver
 from tools.cluster.local.builds import KUBERNETES
-from tools.cluster.local.driver import LocalDriver
 from tools.errors import SetupError
 
 DRIVER_ENV = "NEWS_TRACKER_CLUSTER_DRIVER"
-DRIVERS: dict[str, type[KindDriver | LocalDriver]] = {"kind": KindDriver, "local": LocalDriver}
+#: Driver classes by name, as (module, class): imported on use, since each module pulls in its whole
+#: tool chain and the pod tasks, which only need `kubectl_command`, should not pay for it.
+DRIVERS = {"kind": ("tools.cluster.kind", "KindDriver"), "local": ("tools.cluster.local.driver", "LocalDriver")}
 
 __all__ = ["ClusterDriver", "ClusterStatus", "choose_driver", "kubectl_command"]
 
@@ -37,10 +38,15 @@ def choose_driver() -> ClusterDriver:
             raise SetupError(
                 f"{DRIVER_ENV}={requested!r} is not a cluster driver; use one of: {', '.join(DRIVERS)}"
             )
-        return DRIVERS[requested]()
+        return _driver(requested)
     if succeeds(["docker", "info"]) and succeeds(["kind", "version"]):
-        return KindDriver()
-    return LocalDriver()
+        return _driver("kind")
+    return _driver("local")
+
+
+def _driver(name: str) -> ClusterDriver:
+    module, class_name = DRIVERS[name]
+    return getattr(importlib.import_module(module), class_name)()
 
 
 def kubectl_command() -> list[str]:
