@@ -36,14 +36,30 @@ pulumi_stack: Any = ImportedOnFirstUse("tools.stack")
 
 
 def reports_setup_errors(body: F) -> F:
-    """Print a SetupError's message and exit 1, without a traceback."""
+    """Print a SetupError's message and exit without a traceback: with kubectl's exit code when
+    kubectl failed (tools.kube.KubectlFailed), else 1."""
     @functools.wraps(body)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return body(*args, **kwargs)
         except SetupError as error:
-            raise Exit(f"error: {error}", code=1) from None
+            raise Exit(f"error: {error}", code=getattr(error, "exit_code", 1)) from None
     return wrapper  # type: ignore[return-value]
+
+
+def whole_number(option: str, value: str | int | None, low: int, high: int | None = None) -> int | None:
+    """A task option typed int, parsed and range-checked: invoke hands an option whose default is
+    None over as the string typed (`--grace -5` arrives as "-5"), unchecked."""
+    if value is None:
+        return None
+    bounds = f"{low}-{high}" if high is not None else f">= {low}"
+    try:
+        number = int(str(value).strip(), 10)
+    except ValueError:
+        raise SetupError(f"--{option}: {value!r} is not a whole number ({bounds})") from None
+    if number < low or (high is not None and number > high):
+        raise SetupError(f"--{option}: {value!r} is out of range ({bounds})")
+    return number
 
 
 def stack_name(c: Context) -> str:

@@ -13,6 +13,14 @@ from tools.errors import SetupError
 from tools.target import ClusterTarget
 
 
+class KubectlFailed(SetupError):
+    """kubectl exited non-zero; a task exits with its code, not a generic 1."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 @dataclass(frozen=True)
 class Kubectl:
     target: ClusterTarget
@@ -34,7 +42,8 @@ class Kubectl:
     def output(self, *args: str) -> str:
         done = subprocess.run(self.command(*args), capture_output=True, text=True)
         if done.returncode != 0:
-            raise SetupError(f"kubectl {' '.join(args)} failed: {done.stderr.strip()}")
+            raise KubectlFailed(f"kubectl {' '.join(args)} failed (exit {done.returncode}): "
+                                f"{done.stderr.strip()}", done.returncode)
         return done.stdout
 
     def json(self, *args: str) -> Any:

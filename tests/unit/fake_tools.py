@@ -52,3 +52,35 @@ signal.signal(signal.SIGINT, lambda *_: stop.set())
 stop.wait(60)
 server.stop(0)
 """, interpreter=sys.executable)
+
+
+#: How the fake kubectl answers: argv (after the global flags) starting with `args` gets this
+#: stdout, stderr and exit code; the first match wins, and argv that matches none exits 0 silently.
+KUBECTL_ANSWERS = "kubectl-answers.json"
+#: One JSON list per call: the full argv the fake kubectl was given.
+KUBECTL_CALLS = "kubectl-calls.jsonl"
+
+
+def fake_kubectl(directory: Path) -> Path:
+    """A `kubectl` that records its argv and answers from KUBECTL_ANSWERS beside it."""
+    return fake_executable(directory, "kubectl", f"""\
+import json, sys
+from pathlib import Path
+
+here = Path({str(directory)!r})
+argv = sys.argv[1:]
+with (here / {KUBECTL_CALLS!r}).open("a") as calls:
+    calls.write(json.dumps(argv) + "\\n")
+words, rest = [], iter(argv)
+for word in rest:
+    if word in ("--kubeconfig", "--context", "--namespace"):
+        next(rest, None)
+    else:
+        words.append(word)
+answers = here / {KUBECTL_ANSWERS!r}
+for answer in json.loads(answers.read_text()) if answers.exists() else []:
+    if words[:len(answer["args"])] == answer["args"]:
+        sys.stdout.write(answer["stdout"])
+        sys.stderr.write(answer["stderr"])
+        sys.exit(answer["code"])
+""", interpreter=sys.executable)
