@@ -13,14 +13,17 @@ from collections.abc import Callable
 from types import FrameType
 
 from apps.newsbus.config import ConfigError
+from apps.newsbus.redact import redact_handlers, secrets_in
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def run_process(app: Callable[[Shutdown], int], name: str) -> int:
-    """The process around an app: logging at LOG_LEVEL, SIGTERM/SIGINT requesting shutdown, and
-    exit code 2 with a one-line message for a bad setting; otherwise the app's exit code."""
+    """The process around an app: logging at LOG_LEVEL with passwords masked, SIGTERM/SIGINT
+    requesting shutdown, and exit code 2 with a one-line message for a bad setting; otherwise the
+    app's exit code."""
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(), format=LOG_FORMAT)
+    redact_handlers(logging.getLogger(), secrets_in(os.environ))
     shutdown = Shutdown()
     shutdown.on_signals(signal.SIGTERM, signal.SIGINT)
     try:
