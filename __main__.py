@@ -14,8 +14,7 @@ from components import (
 )
 from components.pod import PART_OF_LABEL
 from components.waits import bound_every_wait
-from components.validation import ConfigError, check_name
-from settings import PROJECT, Settings, from_config
+from settings import PROJECT, Settings, articles_path, from_config
 
 PROGRAM_DIR = Path(__file__).resolve().parent
 
@@ -33,16 +32,11 @@ def job_source(settings: Settings, config: pulumi.Config, rendering: bool) -> Fi
         # Rendered manifests reference the key's Secret by name and never carry its value.
         return NewsApiSource(settings.job.newsapi_url, settings.job.query,
                              None if rendering else config.require_secret("newsapiKey"))
-    path = PROGRAM_DIR / settings.job.articles_file
-    if not path.is_file():
-        raise ConfigError(f"{PROJECT}:job.articlesFile: {settings.job.articles_file!r} is not a file "
-                          f"(looked for {path})")
-    return FileSource(path.read_text())
+    return FileSource(articles_path(settings).read_text())
 
 
 def main() -> None:
     settings = from_config({**get_config_env(), **CONFIG.get()})
-    check_name(f"{PROJECT}:namespace", settings.namespace)
     bound_every_wait(settings.ready_timeout_seconds)
     config = pulumi.Config(PROJECT)
     opts = render_options(settings)

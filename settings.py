@@ -10,15 +10,26 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import re
 import types
 import typing
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from apps.images import IMAGES
-from components.validation import ConfigError, check_grace_period, check_port
+from components.validation import (
+    ConfigError, check_grace_period, check_label_value, check_name, check_port, check_storage_size,
+    check_subdomain,
+)
 
 PROJECT = "news-tracker"
+#: The project directory: relative paths in the config (articlesFile) are resolved from it.
+PROJECT_DIR = Path(__file__).resolve().parent
+#: The apps run without capabilities (restricted), so they cannot bind a port below this.
+FIRST_UNPRIVILEGED_PORT = 1024
+#: The job waits with threading.Event.wait, which overflows past ~9.2e9 s; a day is plenty.
+MAX_INTERVAL_SECONDS = 86400
 #: Stack config keys that must hold Pulumi secrets; the stack seam generates missing ones.
 GENERATED_SECRETS = ("brokerPassword",)
 
@@ -136,17 +147,54 @@ def from_config(config: dict[str, Any]) -> Settings:
         except json.JSONDecodeError:
             raw[key] = text
     settings = parse(Settings, raw, f"{PROJECT}:")
-    _check_ranges(settings)
+    _check_values(settings)
     return settings
 
 
-def _check_ranges(settings: Settings) -> None:
+def articles_path(settings: Settings) -> Path:
+    """The job's articles file: inside the project directory, and read by the job's own parser
+    (imported here: it pulls in requests, which tasks that import settings never need)."""
+    from apps.news_job.sources import FileSource, SourceError
+
+    where, value = f"{PROJECT}:job.articlesFile", settings.job.articles_file
+    path = (PROJECT_DIR / value).resolve()
+    if not path.is_relative_to(PROJECT_DIR):
+        raise ConfigError(f"{where}: {value!r} is outside the project directory {PROJECT_DIR}")
+    if not path.is_file():
+        raise ConfigError(f"{where}: {value!r} is not a file (looked for {path})")
+    try:
+        FileSource(path).fetch()
+    except SourceError as error:
+        raise ConfigError(f"{where}: {value!r} is not a NewsAPI-shaped articles file: {error}") from None
+    return path
+
+
+def _check_values(settings: Settings) -> None:
+    """Every value the types allow but the cluster or the apps would refuse, before the program
+    registers anything (so `preview` reports it and `up` applies nothing)."""
+    check_name(f"{PROJECT}:namespace", settings.namespace)
+    if settings.namespace == "default" or settings.namespace.startswith("kube-"):
+        raise ConfigError(f"{PROJECT}:namespace: {settings.namespace!r} is reserved (the cluster's own "
+                          "namespaces); give the stack a namespace of its own")
+    check_label_value(f"{PROJECT}:environment", settings.environment)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", settings.broker.user):
+        raise ConfigError(f"{PROJECT}:broker.user: {settings.broker.user!r} is not a valid login (letters, "
+                          "digits, '.', '_' and '-', starting with a letter or digit, 1-64 characters)")
+    check_storage_size(f"{PROJECT}:broker.persistence.size", settings.broker.persistence.size)
+    if settings.broker.persistence.storage_class is not None:
+        check_subdomain(f"{PROJECT}:broker.persistence.storageClass", settings.broker.persistence.storage_class)
     for section in ("broker", "job", "api"):
         check_grace_period(f"{PROJECT}:{section}.gracePeriodSeconds",
                            getattr(settings, section).grace_period_seconds)
     check_port(f"{PROJECT}:api.port", settings.api.port)
-    if settings.job.interval_seconds < 0:
-        raise ConfigError(f"{PROJECT}:job.intervalSeconds: {settings.job.interval_seconds} must be >= 0")
+    if settings.api.port < FIRST_UNPRIVILEGED_PORT:
+        raise ConfigError(f"{PROJECT}:api.port: port {settings.api.port} is privileged; the api runs "
+                          f"without capabilities and can only bind {FIRST_UNPRIVILEGED_PORT}-65535")
+    if not 0 <= settings.job.interval_seconds <= MAX_INTERVAL_SECONDS:
+        raise ConfigError(f"{PROJECT}:job.intervalSeconds: {settings.job.interval_seconds} must be "
+                          f"0 (publish once) to {MAX_INTERVAL_SECONDS} (a day)")
+    if settings.job.source == "file":
+        articles_path(settings)
     if settings.ready_timeout_seconds < 10:
         raise ConfigError(f"{PROJECT}:readyTimeoutSeconds: {settings.ready_timeout_seconds} must be >= 10")
     if settings.api.max_articles < 1:

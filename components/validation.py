@@ -17,11 +17,12 @@ class ConfigError(RunError):
 
 # A pinned reference: [registry[:port]/]path[:tag][@sha256:digest], lower-case path components
 # as the distribution spec requires, and a tag or digest that is not the floating `latest`.
+# Matched whole (fullmatch): `$` would also accept a reference ending in a newline.
 _IMAGE_RE = re.compile(
-    r"^(?:(?P<registry>[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]+)?)/)?"
+    r"(?:(?P<registry>[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]+)?)/)?"
     r"(?P<path>[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
     r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
-    r"(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
+    r"(?:@(?P<digest>sha256:[0-9a-f]{64}))?"
 )
 
 
@@ -29,7 +30,7 @@ def check_image(field: str, image: str) -> None:
     """An image reference must parse and be pinned (a tag other than `latest`, or a digest)."""
     if not image or not image.strip():
         raise ConfigError(f"{field}: the image reference is empty")
-    match = _IMAGE_RE.match(image)
+    match = _IMAGE_RE.fullmatch(image)
     if match is None:
         raise ConfigError(f"{field}: {image!r} is not a valid image reference "
                           "(expected [registry/]name:tag or name@sha256:digest, lower-case name)")
@@ -66,3 +67,29 @@ def check_name(field: str, name: str) -> None:
     if not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", name or ""):
         raise ConfigError(f"{field}: {name!r} is not a valid name (lower-case letters, digits and "
                           "'-', starting and ending with a letter or digit, at most 63 characters)")
+
+
+def check_subdomain(field: str, name: str) -> None:
+    """Names such as a StorageClass's are DNS-1123 subdomains: dot-separated labels."""
+    label = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+    if len(name) > 253 or not re.fullmatch(rf"{label}(\.{label})*", name):
+        raise ConfigError(f"{field}: {name!r} is not a valid name (lower-case letters, digits, '-' "
+                          "and '.', starting and ending with a letter or digit, at most 253 characters)")
+
+
+def check_label_value(field: str, value: str) -> None:
+    """A value that becomes a label (`env`): non-empty here, at most 63 characters."""
+    if not re.fullmatch(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?", value):
+        raise ConfigError(f"{field}: {value!r} is not a valid label value (letters, digits, '-', '_' "
+                          "and '.', starting and ending with a letter or digit, 1-63 characters)")
+
+
+# A storage size as Kubernetes writes one: a decimal number with a binary or decimal suffix.
+_QUANTITY_RE = re.compile(r"(?P<number>[0-9]+(?:\.[0-9]+)?)(?:Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?")
+
+
+def check_storage_size(field: str, size: str) -> None:
+    """A positive Kubernetes quantity (`256Mi`, `1Gi`), else the API server refuses the claim."""
+    match = _QUANTITY_RE.fullmatch(size)
+    if match is None or float(match["number"]) == 0:
+        raise ConfigError(f"{field}: {size!r} is not a positive storage quantity (e.g. 256Mi, 1Gi)")

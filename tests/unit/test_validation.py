@@ -1,13 +1,17 @@
 """Every validation error, with its text: bad input fails the preview before anything is applied."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
+import yaml
 
 from components.pod import Container, Port, Resources, validate_pod
 from components.validation import ConfigError
-from tests.unit.program_under_mocks import run_program
+from tests.unit.program_under_mocks import PROJECT, run_program
+from tools.paths import REPO
 
 SMALL = Resources(cpu_request="1m", memory_request="1Mi", memory_limit="2Mi")
 
@@ -62,6 +66,7 @@ def test_negative_grace_period_in_a_pod() -> None:
     ("localhost/UPPER/case:1", "'localhost/UPPER/case:1' is not a valid image reference"),
     ("busybox", "'busybox' is not pinned; give a version tag (not 'latest') or a sha256 digest"),
     ("erhancetin/activemq:latest", "'erhancetin/activemq:latest' is not pinned"),
+    ("localhost/x:1\n", "'localhost/x:1\\n' is not a valid image reference"),
 ])
 def test_bad_image_references(image: str, message: str) -> None:
     assert message in config_error({"broker": {"image": image}})
@@ -122,14 +127,89 @@ def test_missing_articles_file_names_the_key() -> None:
 
 
 def test_newsapi_source_without_its_key_is_reported() -> None:
-    with pytest.raises(Exception, match="newsapiKey"):
+    with pytest.raises(pulumi.ConfigMissingError, match="news-tracker:newsapiKey"):
         run_program({"brokerPassword": "x", "job": {"source": "newsapi"}})
 
 
 def test_missing_broker_password_is_reported() -> None:
-    with pytest.raises(Exception, match="brokerPassword"):
+    with pytest.raises(pulumi.ConfigMissingError, match="news-tracker:brokerPassword"):
         run_program({})
 
 
 def test_ready_timeout_below_ten_seconds_is_refused() -> None:
     assert config_error({"readyTimeoutSeconds": 5}) == "news-tracker:readyTimeoutSeconds: 5 must be >= 10"
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    ({"namespace": "default"}, "news-tracker:namespace: 'default' is reserved"),
+    ({"namespace": "kube-system"}, "news-tracker:namespace: 'kube-system' is reserved"),
+    ({"environment": ""}, "news-tracker:environment: '' is not a valid label value"),
+    ({"environment": "prod env"}, "news-tracker:environment: 'prod env' is not a valid label value"),
+    ({"broker": {"user": ""}}, "news-tracker:broker.user: '' is not a valid login"),
+    ({"broker": {"user": "admin:x"}}, "news-tracker:broker.user: 'admin:x' is not a valid login"),
+    ({"broker": {"user": "${ACTIVEMQ_PASSWORD}"}}, "news-tracker:broker.user: '${ACTIVEMQ_PASSWORD}' is not"),
+    ({"broker": {"persistence": {"size": "lots"}}},
+     "news-tracker:broker.persistence.size: 'lots' is not a positive storage quantity"),
+    ({"broker": {"persistence": {"size": "0Mi"}}},
+     "news-tracker:broker.persistence.size: '0Mi' is not a positive storage quantity"),
+    ({"broker": {"persistence": {"size": "256MB"}}},
+     "news-tracker:broker.persistence.size: '256MB' is not a positive storage quantity"),
+    ({"broker": {"persistence": {"storageClass": "Fast_SSD"}}},
+     "news-tracker:broker.persistence.storageClass: 'Fast_SSD' is not a valid name"),
+    ({"broker": {"persistence": {"storageClass": ""}}},
+     "news-tracker:broker.persistence.storageClass: '' is not a valid name"),
+    ({"job": {"intervalSeconds": 10_000_000_000}},
+     "news-tracker:job.intervalSeconds: 10000000000 must be 0 (publish once) to 86400 (a day)"),
+    ({"job": {"intervalSeconds": -1}}, "news-tracker:job.intervalSeconds: -1 must be 0 (publish once)"),
+    ({"api": {"port": 80}}, "news-tracker:api.port: port 80 is privileged"),
+    ({"job": {"articlesFile": "/etc/hostname"}},
+     "news-tracker:job.articlesFile: '/etc/hostname' is outside the project directory"),
+    ({"job": {"articlesFile": "../outside.json"}},
+     "news-tracker:job.articlesFile: '../outside.json' is outside the project directory"),
+    ({"job": {"articlesFile": "README.md"}},
+     "news-tracker:job.articlesFile: 'README.md' is not a NewsAPI-shaped articles file"),
+    ({"job": {"articlesFile": "Pulumi.yaml"}},
+     "news-tracker:job.articlesFile: 'Pulumi.yaml' is not a NewsAPI-shaped articles file"),
+])
+def test_values_the_cluster_or_the_apps_would_refuse(config: dict[str, Any], message: str) -> None:
+    assert config_error(config).startswith(message)
+
+
+@pytest.mark.parametrize("config", [
+    {"namespace": "kubernetes-news"},
+    {"environment": "Staging.2"},
+    {"broker": {"user": "news.admin-1", "persistence": {"enabled": True, "size": "1.5Gi",
+                                                          "storageClass": "local-path.example.com"}}},
+    {"job": {"intervalSeconds": 86400}},
+    {"api": {"port": 1024}},
+    {"job": {"source": "newsapi", "articlesFile": "README.md"}, "newsapiKey": "k"},
+])
+def test_values_at_the_edges_are_accepted(config: dict[str, Any]) -> None:
+    run_program({"brokerPassword": "x", **config})
+
+
+def test_a_bad_value_fails_before_any_resource_is_registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Preview and up run the same program: an error before the first registration applies nothing."""
+    registered: list[str] = []
+    original = pulumi.CustomResource.__init__
+
+    def recording(self: pulumi.CustomResource, t: str, name: str, *args: Any, **kwargs: Any) -> None:
+        registered.append(name)
+        original(self, t, name, *args, **kwargs)
+
+    monkeypatch.setattr(pulumi.CustomResource, "__init__", recording)
+    config_error({"job": {"articlesFile": "README.md"}})
+    assert registered == []
+
+
+def committed_stack_config(path: Path) -> dict[str, Any]:
+    """The project's keys of a Pulumi.<stack>.yaml, as run_program takes them (secrets left out)."""
+    config = yaml.safe_load(path.read_text()).get("config") or {}
+    return {key.partition(":")[2]: value for key, value in config.items()
+            if key.startswith(f"{PROJECT}:") and not (isinstance(value, dict) and "secure" in value)}
+
+
+@pytest.mark.parametrize("path", sorted(REPO.glob("Pulumi.*.yaml")), ids=lambda path: path.name)
+def test_every_committed_stack_config_validates(path: Path) -> None:
+    run = run_program({"brokerPassword": "x", "newsapiKey": "k", **committed_stack_config(path)})
+    assert run.outputs["namespace"] == committed_stack_config(path)["namespace"]
