@@ -17,6 +17,8 @@ MASK = "********"
 #: The environment variables that hold secrets (config.py reads them); their values are masked
 #: wherever they appear, also without a `password` key before them.
 SECRET_VARIABLES = ("ACTIVEMQ_PASSWORD", "NEWSAPI_KEY")
+#: A shorter value is masked only after a key (below): masking "x" everywhere garbles every line.
+MIN_LITERAL_LENGTH = 6
 
 # `passcode:x`, `passcode: x`, `password=x`, `'passcode': 'x'`, `"password": "x"`: the key, then
 # the value up to a quote, blank, separator or a backslash that starts an escape in a repr (as in
@@ -39,7 +41,8 @@ class RedactingFilter(logging.Filter):
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        spellings = {s for secret in secrets if secret for s in _spellings(secret)}
+        spellings = {s for secret in secrets if len(secret) >= MIN_LITERAL_LENGTH
+                     for s in _spellings(secret)}
         self._literals = sorted(spellings, key=len, reverse=True)  # a longer spelling first
 
     def redact(self, text: str) -> str:

@@ -118,6 +118,12 @@ def test_secrets_in_reads_the_secret_variables_as_config_does() -> None:
     assert secrets_in({"ACTIVEMQ_PASSWORD": " pw ", "NEWSAPI_KEY": "", "ACTIVEMQ_USER": "u"}) == ["pw"]
 
 
+def test_a_short_secret_is_masked_after_its_key_only() -> None:
+    redacting = RedactingFilter(["x"])
+
+    assert redacting.redact("expected passcode:x") == f"expected passcode:{MASK}"
+
+
 def test_an_app_at_debug_never_logs_its_password(listener: tuple[int, list[bytes]]) -> None:
     port, received = listener
     job = AppProcess("apps.news_job", {
