@@ -1,11 +1,12 @@
 """Articles as the api keeps them: parsed from queue messages, deduplicated by url, bounded."""
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections import OrderedDict
 from typing import Any
+
+from apps.news_api.message_json import Limits, Rejected, decode
 
 log = logging.getLogger(__name__)
 
@@ -15,12 +16,13 @@ FIELDS = ("source", "author", "title", "description", "url", "urlToImage", "publ
 Article = dict[str, Any]
 
 
-def parse(body: str) -> Article | None:
-    """The article in a message body, reduced to FIELDS; None (logged) if it has no url."""
+def parse(body: str, limits: Limits = Limits()) -> Article | None:
+    """The article in a message body, reduced to FIELDS; None (logged) if it has no url or is
+    outside `limits`."""
     try:
-        document = json.loads(body)
-    except ValueError:
-        log.warning("dropped a message that is not JSON")
+        document = decode(body, limits)
+    except Rejected as reason:
+        log.warning("dropped a message: %s", reason)
         return None
     url = document.get("url") if isinstance(document, dict) else None
     if not isinstance(url, str) or not url:

@@ -6,6 +6,7 @@ import logging
 import threading
 
 from apps.news_api.articles import ArticleStore, parse
+from apps.news_api.message_json import Limits
 from apps.newsbus.broker import Broker
 from apps.newsbus.lifecycle import Shutdown
 from apps.newsbus.retry import Backoff, retry
@@ -18,12 +19,14 @@ CHECK_SECONDS = 0.5
 
 class QueueConsumer:
     def __init__(self, broker: Broker, store: ArticleStore, shutdown: Shutdown,
-                 backoff: Backoff = Backoff(), where: str = "the broker") -> None:
+                 backoff: Backoff = Backoff(), where: str = "the broker",
+                 limits: Limits = Limits()) -> None:
         self._broker = broker
         self._store = store
         self._shutdown = shutdown
         self._backoff = backoff
         self._where = where
+        self._limits = limits
         self.subscribed = threading.Event()
 
     def run(self) -> None:
@@ -48,7 +51,7 @@ class QueueConsumer:
             raise
 
     def _receive(self, body: str) -> None:
-        article = parse(body)
+        article = parse(body, self._limits)
         if article is not None:
             self._store.add(article)
             log.info("received %s (%d articles held)", article["url"], len(self._store))

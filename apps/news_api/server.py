@@ -1,14 +1,15 @@
-"""The HTTP side: a stdlib ThreadingHTTPServer serving the store and the probes as JSON."""
+"""The HTTP side: a bounded ThreadingHTTPServer serving the store and the probes as JSON."""
 from __future__ import annotations
 
 import json
 import logging
 import threading
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from apps.news_api.articles import ArticleStore
+from apps.news_api.bounded_server import BoundedThreadingHTTPServer
 
 log = logging.getLogger(__name__)
 
@@ -19,17 +20,22 @@ ENDPOINTS = {
 }
 
 
-def make_server(store: ArticleStore, subscribed: threading.Event, host: str,
-                port: int) -> ThreadingHTTPServer:
+#: Connections handled at once; more get a 503 (bounded_server.py).
+MAX_CONNECTIONS = 64
+#: A connection that sends nothing for this long (idle keep-alive, a stalled client) is closed.
+TIMEOUT_SECONDS = 10
+
+
+def make_server(store: ArticleStore, subscribed: threading.Event, host: str, port: int,
+                max_connections: int = MAX_CONNECTIONS,
+                timeout: float = TIMEOUT_SECONDS) -> BoundedThreadingHTTPServer:
     """A server bound to host:port (port 0: any free port; see server.server_address)."""
 
     class Handler(NewsHandler):
         pass
 
-    Handler.store, Handler.subscribed = store, subscribed
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True  # an open keep-alive connection must not hold up shutdown
-    return server
+    Handler.store, Handler.subscribed, Handler.timeout = store, subscribed, timeout
+    return BoundedThreadingHTTPServer((host, port), Handler, max_connections)
 
 
 class NewsHandler(BaseHTTPRequestHandler):
@@ -65,7 +71,7 @@ class NewsHandler(BaseHTTPRequestHandler):
 
 def send_json(handler: BaseHTTPRequestHandler, status: HTTPStatus, document: Any) -> None:
     """Answer the handler's request with `document` as JSON."""
-    body = json.dumps(document).encode()
+    body = json.dumps(document, allow_nan=False).encode()  # never invalid JSON (see message_json)
     handler.send_response(status)
     handler.send_header("Content-Type", "application/json")
     handler.send_header("Content-Length", str(len(body)))
