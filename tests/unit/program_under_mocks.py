@@ -50,6 +50,8 @@ class _Mocks(pulumi.runtime.Mocks):
     def __init__(self) -> None:
         self.pod_count = 0
         self.inputs: dict[tuple[str, str], dict[str, Any]] = {}
+        #: The IP given to each Pod, by its Kubernetes name (what the outputs must carry).
+        self.pod_ips: dict[str, str] = {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.inputs[(args.typ, args.name)] = args.inputs
@@ -57,6 +59,7 @@ class _Mocks(pulumi.runtime.Mocks):
         if args.typ == "kubernetes:core/v1:Pod":
             self.pod_count += 1
             state["status"] = {"podIP": f"10.244.0.{10 + self.pod_count}"}
+            self.pod_ips[args.inputs["metadata"]["name"]] = state["status"]["podIP"]
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
@@ -83,6 +86,8 @@ class _RecordingMonitor(MockMonitor):
 class ProgramRun:
     resources: list[Registered]
     outputs: dict[str, Any]
+    #: The IP the mock provider gave each Pod, by its Kubernetes name.
+    pod_ips: dict[str, str]
 
     def one(self, type_: str, name: str) -> Registered:
         matches = [r for r in self.resources if r.type == type_ and r.name == name]
@@ -117,4 +122,4 @@ def run_program(config: dict[str, Any], stack: str = "unit") -> ProgramRun:
         resources.append(Registered(type_, name, urn, _plain(mocks.inputs.get((type_, name), {})),
                                     monitor.dependencies.get(urn, frozenset()),
                                     monitor.timeouts.get(urn, ("", "", ""))))
-    return ProgramRun(resources, outputs)
+    return ProgramRun(resources, outputs, mocks.pod_ips)
