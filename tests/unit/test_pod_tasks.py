@@ -1,6 +1,7 @@
 """The pod tasks, run as a user types them (invoke's own parser, the real task bodies, the kept
 outputs) against a fake kubectl on PATH: the argv each option produces, kubectl's exit code
-passed through with the failing command named, and the errors raised before kubectl runs."""
+passed through with the failing command named, and the errors raised before kubectl runs.
+Also the one other task option typed int, bench's --rounds."""
 from __future__ import annotations
 
 import json
@@ -340,3 +341,24 @@ def test_a_stack_never_deployed_has_no_outputs_yet(
     assert "error: stack 'unit' has no outputs yet: run `invoke up` first" in done.err
     assert asked == [STACK]
     assert cluster.calls() == []
+
+
+@pytest.mark.parametrize(("rounds", "message"), [
+    ("0", "error: --rounds: '0' is out of range (>= 1)"),
+    ("three", "error: --rounds: 'three' is not a whole number (>= 1)"),
+])
+def test_bench_rounds_are_checked_before_the_bench_starts(
+        invoke: Invoke, monkeypatch: pytest.MonkeyPatch, rounds: str, message: str) -> None:
+    import bench.__main__
+    monkeypatch.setattr(bench.__main__, "main", lambda argv: pytest.fail(f"bench started with {argv}"))
+    done = invoke("bench", "--rounds", rounds)
+    assert (done.code, done.err.strip()) == (1, message)
+
+
+def test_bench_passes_its_rounds_on(invoke: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bench.__main__
+    started: list[list[str]] = []
+    monkeypatch.setattr(bench.__main__, "main", lambda argv: started.append(argv) or 0)
+    assert invoke("bench", "--rounds", "2", "--group", "local").code == 0
+    assert invoke("bench").code == 0
+    assert started == [["local", "--rounds", "2", "--stack", "bench"], ["--rounds", "3", "--stack", "bench"]]
