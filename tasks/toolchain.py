@@ -19,6 +19,8 @@ def toolchain(c: Context) -> None:
     build; say which one is used for each and why."""
     chosen = resolve_toolchain(pulumi_stack.PULUMI_HOME, build=True)
     print(chosen.report())
+    if chosen.bin_dir is None:
+        raise SetupError("the toolchain is incomplete (see the pieces above): the stack tasks cannot run")
     print(f"bin dir (first on PATH): {chosen.bin_dir}")
 
 

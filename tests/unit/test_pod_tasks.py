@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from invoke import Program
 
-import tasks
 import tasks.session
 import tools.kube
 from tests.unit.fake_tools import KUBECTL_ANSWERS, KUBECTL_CALLS, fake_kubectl
+from tests.unit.task_runner import Invoke, invoke  # noqa: F401 (the fixture)
 from tools import outputs_cache
 from tools.target import ClusterTarget
 
@@ -37,13 +36,6 @@ NOT_FOUND = 'Error from server (NotFound): pods "newsapi-pod" not found\n'
 REFUSED = ("E1129 02:10:00.000000    4242 memcache.go:265] couldn't get current server API group list\n"
            "The connection to the server 127.0.0.1:6443 was refused - did you specify the right "
            "host or port?\n")
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
 
 
 @dataclass
@@ -93,28 +85,6 @@ class NoEngine:
 
     def outputs(self, stack: str) -> dict[str, object]:
         raise AssertionError(f"the engine was asked for the outputs of {stack!r}")
-
-
-@pytest.fixture()
-def invoke(capfd: pytest.CaptureFixture[str]) -> "Invoke":
-    return Invoke(capfd)
-
-
-class Invoke:
-    """`invoke ARGS` in this process: invoke's parser, the project's tasks, the exit code."""
-
-    def __init__(self, capfd: pytest.CaptureFixture[str]) -> None:
-        self.capfd = capfd
-
-    def __call__(self, *argv: str) -> Run:
-        self.capfd.readouterr()
-        try:
-            Program(namespace=tasks.namespace).run(["invoke", *argv])
-            code = 0
-        except SystemExit as stop:
-            code = stop.code if isinstance(stop.code, int) else 1
-        out, err = self.capfd.readouterr()
-        return Run(code, out, err)
 
 
 def test_pods_lists_the_stacks_pods_and_passes_kubectls_output_through(cluster: FakeCluster, invoke: Invoke) -> None:
