@@ -13,6 +13,7 @@ import json
 import re
 import types
 import typing
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -195,6 +196,16 @@ def _check_values(settings: Settings) -> None:
                           f"0 (publish once) to {MAX_INTERVAL_SECONDS} (a day)")
     if settings.job.source == "file":
         articles_path(settings)
+    url = urllib.parse.urlsplit(settings.job.newsapi_url)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise ConfigError(f"{PROJECT}:job.newsapiUrl: {settings.job.newsapi_url!r} is not an http(s) URL")
+    if not settings.job.query.strip():
+        raise ConfigError(f"{PROJECT}:job.query: {settings.job.query!r} is empty")
+    if settings.render_directory is not None:
+        rendered = (PROJECT_DIR / settings.render_directory).resolve()
+        if rendered == PROJECT_DIR or not rendered.is_relative_to(PROJECT_DIR):
+            raise ConfigError(f"{PROJECT}:renderDirectory: {settings.render_directory!r} must be a "
+                              f"directory inside the project directory {PROJECT_DIR}")
     if settings.ready_timeout_seconds < 10:
         raise ConfigError(f"{PROJECT}:readyTimeoutSeconds: {settings.ready_timeout_seconds} must be >= 10")
     if settings.api.max_articles < 1:

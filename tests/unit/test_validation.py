@@ -170,6 +170,11 @@ def test_ready_timeout_below_ten_seconds_is_refused() -> None:
      "news-tracker:job.articlesFile: 'README.md' is not a NewsAPI-shaped articles file"),
     ({"job": {"articlesFile": "Pulumi.yaml"}},
      "news-tracker:job.articlesFile: 'Pulumi.yaml' is not a NewsAPI-shaped articles file"),
+    ({"job": {"newsapiUrl": "newsapi.org/v2/everything"}},
+     "news-tracker:job.newsapiUrl: 'newsapi.org/v2/everything' is not an http(s) URL"),
+    ({"job": {"query": " "}}, "news-tracker:job.query: ' ' is empty"),
+    ({"renderDirectory": "/tmp/out"}, "news-tracker:renderDirectory: '/tmp/out' must be a directory inside"),
+    ({"renderDirectory": "."}, "news-tracker:renderDirectory: '.' must be a directory inside"),
 ])
 def test_values_the_cluster_or_the_apps_would_refuse(config: dict[str, Any], message: str) -> None:
     assert config_error(config).startswith(message)
@@ -182,7 +187,9 @@ def test_values_the_cluster_or_the_apps_would_refuse(config: dict[str, Any], mes
                                                           "storageClass": "local-path.example.com"}}},
     {"job": {"intervalSeconds": 86400}},
     {"api": {"port": 1024}},
-    {"job": {"source": "newsapi", "articlesFile": "README.md"}, "newsapiKey": "k"},
+    {"job": {"source": "newsapi", "articlesFile": "README.md", "newsapiUrl": "http://newsapi.test:8080/v2"},
+     "newsapiKey": "k"},
+    {"renderDirectory": "manifests-under-test"},
 ])
 def test_values_at_the_edges_are_accepted(config: dict[str, Any]) -> None:
     run_program({"brokerPassword": "x", **config})
