@@ -9,10 +9,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from invoke import Collection  # noqa: E402
 
-from tasks import benchmark, ci, cluster, deploy, doctor, images, pods, toolchain  # noqa: E402
+from tasks import benchmark, ci, cluster, deploy, doctor, images, lesson, pods, toolchain  # noqa: E402
 
 namespace = Collection()
-for module in (deploy, pods):
+for module in (deploy, pods, lesson):
     for body in Collection.from_module(module).tasks.values():
         namespace.add_task(body)
 namespace.add_task(toolchain.toolchain)

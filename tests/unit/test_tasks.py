@@ -10,7 +10,7 @@ from tools.paths import REPO
 ROOT_TASKS = {"up", "down", "preview", "refresh", "outputs", "pods", "describe", "ip", "logs",
               "exec", "port-forward", "delete-pod", "restart-container", "ping", "manifests",
               "toolchain", "env", "doctor", "cluster.up", "cluster.down", "cluster.status", "images.build",
-              "images.load", "ci.preview", "ci.deploy"}
+              "images.load", "ci.preview", "ci.deploy", "tour", "timeline"}
 
 
 def test_invoke_list_shows_every_task_with_help() -> None:
