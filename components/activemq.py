@@ -39,6 +39,8 @@ class BrokerClient:
     stomp_port: int
     secret_name: str
     queue: str = "news-queue"
+    #: The Secret, when this program manages it: a client pod is replaced when it changes.
+    credentials: tuple[k8s.core.v1.Secret, ...] = ()
 
     def env(self) -> dict[str, str]:
         return {"ACTIVEMQ_HOST": self.host, "ACTIVEMQ_STOMP_PORT": str(self.stomp_port),
@@ -80,11 +82,10 @@ class ActiveMQBroker(PodComponent):
         super().__init__("news-tracker:pods:ActiveMQBroker", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         pod_labels = labels("be-activemq", "activemq", "broker", args.environment, name)
-        self.client = BrokerClient(args.service_name, STOMP.number, args.secret_name)
 
         #: What a pod reading the credentials must wait for: created before any pod refers to it,
         #: so no pod starts without its Secret (kubectl users create it first, as the README says).
-        self.credentials: list[pulumi.Resource] = []
+        self.credentials: list[k8s.core.v1.Secret] = []
         if args.credentials is not None:
             self.credentials.append(k8s.core.v1.Secret(
                 f"{name}-credentials",
@@ -94,6 +95,8 @@ class ActiveMQBroker(PodComponent):
                 string_data={"username": args.credentials.username,
                              "password": args.credentials.password},
                 opts=child))
+        self.client = BrokerClient(args.service_name, STOMP.number, args.secret_name,
+                                   credentials=tuple(self.credentials))
 
         volumes = [k8s.core.v1.VolumeArgs(name="logs", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())]
         mounts = [Mount("logs", ACTIVEMQ_LOG_DIR)]
@@ -134,7 +137,7 @@ class ActiveMQBroker(PodComponent):
             PodSettings(name=args.pod_name, namespace=args.namespace, labels=pod_labels,
                         grace_period=args.grace_period, volumes=tuple(volumes),
                         spread_across_nodes=args.spread_across_nodes),
-            containers, pulumi.ResourceOptions(parent=self, depends_on=self.credentials))
+            containers, pulumi.ResourceOptions(parent=self), secrets=self.credentials)
         k8s.core.v1.Service(
             f"{name}-service",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=args.service_name, namespace=args.namespace,

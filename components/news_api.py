@@ -58,5 +58,6 @@ class NewsApi(PodComponent):
                          PodSettings(name=args.pod_name, namespace=args.namespace,
                                      labels=pod_labels, grace_period=args.grace_period,
                                      spread_across_nodes=args.spread_across_nodes),
-                         containers, pulumi.ResourceOptions(parent=self)),
+                         containers, pulumi.ResourceOptions(parent=self),
+                         secrets=args.broker.credentials),
                      containers)

@@ -67,7 +67,7 @@ class NewsJob(PodComponent):
         secret_env = args.broker.secret_env()
         volumes: list[k8s.core.v1.VolumeArgs] = []
         mounts: list[Mount] = []
-        secrets: list[pulumi.Resource] = []  # created before the pod that reads them
+        secrets = list(args.broker.credentials)  # created before the pod that reads them
         if isinstance(args.source, FileSource):
             articles = k8s.core.v1.ConfigMap(
                 f"{name}-articles",
@@ -99,5 +99,5 @@ class NewsJob(PodComponent):
                                      labels=pod_labels, grace_period=args.grace_period,
                                      restart_policy="OnFailure", volumes=tuple(volumes),
                                      spread_across_nodes=args.spread_across_nodes),
-                         containers, pulumi.ResourceOptions(parent=self, depends_on=secrets)),
+                         containers, pulumi.ResourceOptions(parent=self), secrets=secrets),
                      containers)

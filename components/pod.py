@@ -20,6 +20,11 @@ from components.validation import (
 PROJECT = "news-tracker"
 #: Every object the project makes carries this label; `invoke down` is checked against it.
 PART_OF_LABEL = ("app.kubernetes.io/part-of", PROJECT)
+#: On a pod whose containers read Secrets: `name@resourceVersion` of each. A container reads its
+#: environment from a Secret only when it starts, so a rotated password would never reach a pod
+#: that keeps running; the API server gives every write of a Secret a new resourceVersion, and a
+#: change of this annotation replaces the pod.
+SECRETS_ANNOTATION = "news-tracker/secrets-version"
 
 
 @dataclass(frozen=True)
@@ -179,14 +184,36 @@ def validate_pod(pod: str, containers: Sequence[Container], grace_period: int) -
     check_unique_ports(pod, ((c.name, p.number) for c in containers for p in c.ports))
 
 
+def secrets_version(secrets: Sequence[k8s.core.v1.Secret]) -> pulumi.Output[str]:
+    """SECRETS_ANNOTATION's value. Not a Pulumi secret: a resourceVersion tells nothing of the
+    value, and a secret annotation would make the pod's whole metadata (its name) secret."""
+    versions = [pulumi.Output.unsecret(secret.metadata.apply(
+                    lambda meta: f"{meta.name}@{meta.resource_version}")) for secret in secrets]
+    return pulumi.Output.all(*versions).apply(",".join)
+
+
+def replaced_with(secrets: Sequence[k8s.core.v1.Secret]) -> pulumi.ResourceOptions:
+    """A pod's options: created after `secrets`, replaced when SECRETS_ANNOTATION changes (an
+    annotation alone is patched in place, and the running containers keep their environment)."""
+    return pulumi.ResourceOptions(
+        depends_on=list(secrets),
+        replace_on_changes=[f'metadata.annotations["{SECRETS_ANNOTATION}"]'],
+        # The pod's name is fixed: the old pod must go before the new one can be created.
+        delete_before_replace=True)
+
+
 def pod(resource_name: str, settings: PodSettings, containers: Sequence[Container],
-        opts: pulumi.ResourceOptions) -> k8s.core.v1.Pod:
-    """A validated Pod under the `restricted` Pod Security Standard."""
+        opts: pulumi.ResourceOptions, secrets: Sequence[k8s.core.v1.Secret] = ()) -> k8s.core.v1.Pod:
+    """A validated Pod under the `restricted` Pod Security Standard, replaced whenever one of
+    the `secrets` its containers read is written (see SECRETS_ANNOTATION)."""
     validate_pod(settings.name, containers, settings.grace_period)
+    if secrets:
+        opts = pulumi.ResourceOptions.merge(opts, replaced_with(secrets))
     return k8s.core.v1.Pod(
         resource_name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=settings.name, namespace=settings.namespace,
-                                            labels=dict(settings.labels)),
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=settings.name, namespace=settings.namespace, labels=dict(settings.labels),
+            annotations={SECRETS_ANNOTATION: secrets_version(secrets)} if secrets else None),
         spec=k8s.core.v1.PodSpecArgs(
             containers=[c.to_k8s() for c in containers],
             restart_policy=settings.restart_policy,

@@ -2,6 +2,7 @@
 registers: type, name, parent URN and the camelCase inputs the provider would receive."""
 from __future__ import annotations
 
+import hashlib
 import json
 import runpy
 from dataclasses import dataclass
@@ -25,6 +26,9 @@ class Registered:
     dependencies: frozenset[str] = frozenset()
     #: customTimeouts (create, update, delete) as registered; "" where none is set.
     timeouts: tuple[str, str, str] = ("", "", "")
+    #: Property paths whose change replaces the resource, and whether the old one goes first.
+    replace_on_changes: tuple[str, ...] = ()
+    delete_before_replace: bool = False
 
     @property
     def parent_type(self) -> str:
@@ -45,7 +49,9 @@ def _plain(value: Any) -> Any:
 
 
 class _Mocks(pulumi.runtime.Mocks):
-    """Echo inputs back as state; give Pods an IP, as the provider returns a live pod's status."""
+    """Echo inputs back as state; give Pods an IP, as the provider returns a live pod's status,
+    and Secrets a resourceVersion that changes with their data, as the API server gives each
+    write a new one (and the engine writes a Secret only when its inputs change)."""
 
     def __init__(self) -> None:
         self.pod_count = 0
@@ -60,6 +66,10 @@ class _Mocks(pulumi.runtime.Mocks):
             self.pod_count += 1
             state["status"] = {"podIP": f"10.244.0.{10 + self.pod_count}"}
             self.pod_ips[args.inputs["metadata"]["name"]] = state["status"]["podIP"]
+        if args.typ == "kubernetes:core/v1:Secret":
+            data = json.dumps(args.inputs.get("stringData"), sort_keys=True).encode()
+            state["metadata"] = {**args.inputs["metadata"],
+                                 "resourceVersion": hashlib.sha256(data).hexdigest()[:8]}
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
@@ -73,12 +83,14 @@ class _RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.dependencies: dict[str, frozenset[str]] = {}
         self.timeouts: dict[str, tuple[str, str, str]] = {}
+        self.replacement: dict[str, tuple[tuple[str, ...], bool]] = {}
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method's name)
         response = super().RegisterResource(request)
         self.dependencies[response.urn] = frozenset(urn.rsplit("::", 1)[1] for urn in request.dependencies)
         limits = request.customTimeouts
         self.timeouts[response.urn] = (limits.create, limits.update, limits.delete)
+        self.replacement[response.urn] = (tuple(request.replaceOnChanges), request.deleteBeforeReplace)
         return response
 
 
@@ -121,5 +133,6 @@ def run_program(config: dict[str, Any], stack: str = "unit") -> ProgramRun:
         type_, name = urn.split("::")[2].split("$")[-1], urn.rsplit("::", 1)[1]
         resources.append(Registered(type_, name, urn, _plain(mocks.inputs.get((type_, name), {})),
                                     monitor.dependencies.get(urn, frozenset()),
-                                    monitor.timeouts.get(urn, ("", "", ""))))
+                                    monitor.timeouts.get(urn, ("", "", "")),
+                                    *monitor.replacement.get(urn, ((), False))))
     return ProgramRun(resources, outputs, mocks.pod_ips)

@@ -7,6 +7,7 @@ import pytest
 from pulumi.runtime import rpc
 
 from components.activemq import log_tail_command
+from components.pod import SECRETS_ANNOTATION
 from tests.unit.program_under_mocks import ProgramRun, run_program
 
 POD = "kubernetes:core/v1:Pod"
@@ -153,9 +154,38 @@ def test_pods_are_created_together_each_after_the_secrets_it_reads(dev: ProgramR
     assert dev.one(POD, "activemq-pod").dependencies == {"activemq-credentials", "activemq-data"}
     for component in ("news-tracker:pods:NewsJob", "news-tracker:pods:NewsApi"):
         assert [r.dependencies for r in dev.of_type(component)] == [{"namespace", "activemq-credentials"}]
-    assert dev.one(POD, "news-job-pod").dependencies == {"news-job-articles"}
+    assert dev.one(POD, "news-job-pod").dependencies == {"news-job-articles", "activemq-credentials"}
+    assert dev.one(POD, "news-api-pod").dependencies == {"activemq-credentials"}
     newsapi = run_program({"brokerPassword": "x", "newsapiKey": "k", "job": {"source": "newsapi"}})
-    assert newsapi.one(POD, "news-job-pod").dependencies == {"news-job-newsapi"}
+    assert newsapi.one(POD, "news-job-pod").dependencies == {"news-job-newsapi", "activemq-credentials"}
+
+
+def secrets_versions(run: ProgramRun) -> dict[str, str]:
+    """Each pod's SECRETS_ANNOTATION, by pod resource name."""
+    return {pod.name: pod.inputs["metadata"].get("annotations", {}).get(SECRETS_ANNOTATION)
+            for pod in run.of_type(POD)}
+
+
+def test_a_changed_secret_replaces_exactly_the_pods_that_read_it(dev: ProgramRun) -> None:
+    """Env from a Secret is read at container start: rotating brokerPassword must replace the
+    broker, the job and the api, and rotating newsapiKey only the job."""
+    for pod in dev.of_type(POD):
+        assert pod.replace_on_changes == (f'metadata.annotations["{SECRETS_ANNOTATION}"]',), pod.name
+        assert pod.delete_before_replace, pod.name  # fixed pod names: the old one goes first
+    before = secrets_versions(dev)
+    assert {name: value.split("@")[0] for name, value in before.items()} == dict.fromkeys(
+        ("activemq-pod", "news-job-pod", "news-api-pod"), "activemq-credentials")
+    assert secrets_versions(run_program(DEV)) == before  # nothing changed: nothing replaced
+
+    rotated = secrets_versions(run_program({**DEV, "brokerPassword": "rotated"}))
+    assert all(rotated[name] != before[name] for name in before)
+
+    newsapi = {"brokerPassword": "x", "newsapiKey": "k1", "job": {"source": "newsapi"}}
+    first = secrets_versions(run_program(newsapi))
+    assert first["news-job-pod"].split(",")[1].startswith("news-job-newsapi@")
+    second = secrets_versions(run_program({**newsapi, "newsapiKey": "k2"}))
+    assert [name for name in first if first[name] != second[name]] == ["news-job-pod"]
+    assert not any("not-a-real-password" in value for value in before.values())
 
 
 def test_persistence_off_means_no_claim() -> None:
@@ -211,6 +241,7 @@ def test_outputs_name_each_pod_with_its_own_ip_containers_and_ports(dev: Program
 def test_render_stack_makes_no_secret() -> None:
     run = run_program({"renderDirectory": "manifests-under-test"})
     assert run.of_type("kubernetes:core/v1:Secret") == []
+    assert set(secrets_versions(run).values()) == {None}  # the kubectl user's Secret: not ours
     assert [r.name for r in run.of_type("pulumi:providers:kubernetes")] == ["render"]
 
 
