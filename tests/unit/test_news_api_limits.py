@@ -36,6 +36,14 @@ def strict_json(text: str) -> object:
     return json.loads(text, parse_constant=refuse)
 
 
+def served_url(caplog: pytest.LogCaptureFixture) -> str:
+    """The base URL that serve() logs once it listens."""
+    def logged() -> str | None:
+        return next((m.split()[2] for m in caplog.messages if m.startswith("serving on")), None)
+    wait_until(logged, "the server")
+    return str(logged())
+
+
 @pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999", "-1e999"])
 def test_a_message_with_a_non_finite_number_is_dropped_with_a_warning(
         number: str, caplog: pytest.LogCaptureFixture) -> None:
@@ -77,8 +85,7 @@ def test_what_the_api_serves_stays_valid_json_whatever_arrives(caplog: pytest.Lo
     worker = threading.Thread(target=serve, args=(config, broker, shutdown, Backoff(0.001, 2, 0.002)))
     worker.start()
     try:
-        wait_until(lambda: any(m.startswith("serving on") for m in caplog.messages), "the server")
-        url = next(m.split()[2] for m in caplog.messages if m.startswith("serving on"))
+        url = served_url(caplog)
         wait_until(lambda: any(m.startswith("subscribed") for m in caplog.messages), "the subscription")
         broker.publish([body(score="NaN").replace('"NaN"', "NaN"), "[" * 50_000, body(content="x" * 300),
                         body()])
@@ -147,8 +154,7 @@ def test_serve_stops_on_shutdown_while_connections_are_held_open(
     codes: list[int] = []
     worker = threading.Thread(target=lambda: codes.append(serve(config, FakeBroker(), shutdown)))
     worker.start()
-    wait_until(lambda: any(m.startswith("serving on") for m in caplog.messages), "the server")
-    url = next(m.split()[2] for m in caplog.messages if m.startswith("serving on"))
+    url = served_url(caplog)
     for _ in range(5):
         open_idle(url, idle_clients)
 
