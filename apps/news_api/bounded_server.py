@@ -26,6 +26,9 @@ class BoundedThreadingHTTPServer(ThreadingHTTPServer):
     """At most `max_connections` connections are handled at once, each on its own thread."""
 
     daemon_threads = True  # an open keep-alive connection must not hold up shutdown
+    #: The listen backlog (the stdlib's is 5): a burst of connections waits to be answered, 503
+    #: or not, instead of having its SYNs dropped and retried a second later.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler],
                  max_connections: int) -> None:
