@@ -51,7 +51,10 @@ class RedactingFilter(logging.Filter):
         return _KEY_VALUE.sub(lambda match: match["key"] + MASK, text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format: the handler's error report would print msg and args raw
+            message = f"{record.msg} {record.args!r}"
         record.msg, record.args = self.redact(message), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

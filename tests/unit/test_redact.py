@@ -114,6 +114,14 @@ def test_key_value_forms_and_tracebacks_are_masked() -> None:
     assert PASSWORD not in text.getvalue()
 
 
+def test_a_record_whose_format_fails_is_masked_too() -> None:
+    record = logging.LogRecord("tests.redact", logging.INFO, __file__, 1, "login %d", (PASSWORD,), None)
+
+    RedactingFilter([PASSWORD]).filter(record)
+
+    assert PASSWORD not in record.getMessage() and MASK in record.getMessage()
+
+
 def test_secrets_in_reads_the_secret_variables_as_config_does() -> None:
     assert secrets_in({"ACTIVEMQ_PASSWORD": " pw ", "NEWSAPI_KEY": "", "ACTIVEMQ_USER": "u"}) == ["pw"]
 
