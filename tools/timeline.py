@@ -237,14 +237,16 @@ def follow(kubectl: Kubectl, name: str,
     process = kubectl.popen(["get", "pod", name, "--watch", "--output-watch-events", "-o", "json"],
                             stdout=subprocess.PIPE)
     assert process.stdout is not None
-    lines: list[str] = []
+    pending = ""
     first = True
     try:
-        for line in process.stdout:  # pretty-printed objects, each closed by a "}" line
-            lines.append(line)
-            if line.rstrip("\n") != "}":
+        for line in process.stdout:  # one object a line (kubectl 1.3x), or pretty-printed over many
+            pending += line
+            try:
+                change = json.loads(pending)
+            except json.JSONDecodeError:
                 continue
-            change, lines = json.loads("".join(lines)), []
+            pending = ""
             if first:
                 on_first()
                 first = False

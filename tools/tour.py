@@ -45,8 +45,11 @@ class Processes:
     """The real shell: stdout and stderr together, as a reader's terminal shows them."""
 
     def run(self, argv: Sequence[str], timeout: float) -> tuple[int, str]:
-        done = subprocess.run(list(argv), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
+        try:
+            done = subprocess.run(list(argv), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                  timeout=timeout, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise SetupError(f"{shlex.join(argv)} did not end within {timeout:.0f} s") from None
         return done.returncode, done.stdout
 
     def start(self, argv: Sequence[str]) -> subprocess.Popen[str]:

@@ -22,7 +22,8 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 class RecordedWatch(Kubectl):
-    """A kubectl whose `get --watch` prints a recorded watch stream, and records its arguments."""
+    """A kubectl whose `get --watch` prints a recorded watch stream (one object a line, as kubectl
+    1.34 does), and records its arguments."""
 
     def command(self, *args: str) -> list[str]:
         self.target.kubeconfig.write_text(json.dumps(args))
