@@ -92,9 +92,11 @@ def port_forward(*args: str) -> Iterator[int]:
         seen = []
         for line in process.stdout:
             seen.append(line)
-            match = re.search(r"Forwarding from 127\.0\.0\.1:(\d+)", line)
-            if match:
-                yield int(match.group(1))
+            match = re.search(r"Forwarding from (\S+):(\d+)", line)
+            if match and match.group(1) not in ("127.0.0.1", "[::1]"):
+                raise AssertionError(f"port-forward listens on {match.group(1)}, not on loopback only: {line}")
+            if match and match.group(1) == "127.0.0.1":
+                yield int(match.group(2))
                 return
         raise AssertionError(f"port-forward ended before forwarding:\n{''.join(seen)}")
     finally:
