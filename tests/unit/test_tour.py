@@ -95,9 +95,9 @@ def kube(tmp_path: Path) -> Kubectl:
     return Kubectl(ClusterTarget(tmp_path / "kubeconfig", None), "news-ci")
 
 
-def run_tour(kube: Kubectl, fake: FakeKubectl, only: int | None = None) -> str:
+def run_tour(kube: Kubectl, fake: FakeKubectl, only: int | None = None, pause: bool = False) -> str:
     out = io.StringIO()
-    tour.Tour(kube, OUTPUTS, fake.up, "ci", shell=fake, out=out).run(only=only)
+    tour.Tour(kube, OUTPUTS, fake.up, "ci", shell=fake, out=out).run(only=only, pause=pause)
     return out.getvalue()
 
 
@@ -108,7 +108,7 @@ def steps(text: str) -> dict[int, str]:
 
 def test_the_whole_tour_prints_each_command_as_typed_with_its_output_and_what_changed(kube: Kubectl) -> None:
     fake = FakeKubectl()
-    text = run_tour(kube, fake)
+    text = run_tour(kube, fake, pause=True)  # no terminal here: --pause runs straight through
     told = steps(text)
     assert sorted(told) == list(range(1, len(tour.STEPS) + 1))
     typed = re.findall(r"^  \$ (.*)$", text, re.M)
