@@ -174,7 +174,11 @@ def cni_config(state: Layout) -> Path:
 
 
 def _write(path: Path, content: str, mode: int = 0o644) -> Path:
+    """Write only what changed: a running kube-proxy watches its config file and exits on any
+    write to it, and `cluster.up` builds every component's config, running or not."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(content)
-    path.chmod(mode)
+    if not path.is_file() or path.read_text() != content:
+        path.write_text(content)
+    if path.stat().st_mode & 0o777 != mode:  # a chmod is an event to that watch too
+        path.chmod(mode)
     return path
