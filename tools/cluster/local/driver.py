@@ -69,8 +69,10 @@ class LocalDriver:
         images = ensure_images(binaries)
         with step("local cluster up"):
             self._refuse_other_clusters()
-            if not host.intact():
-                with step("host networking missing (a reboot?): stop what runs, clean the host, keep the data"):
+            if not host.intact() or not self.state.machine_before.is_file():
+                # no record of the machine: what looks prepared was left by a clone's killed run
+                with step("host networking missing or not ours (a reboot?): stop what runs, clean the host, "
+                          "keep the data"):
                     self._stop_everything()
                     host.prepare(self.state)
             ensure_pki(self.state.pki)

@@ -46,6 +46,10 @@ HOST_DIRS = tuple(
         "/var/lib/cni",
         "/run/netns",  # pods' network namespaces
         "/run/containerd/s",  # shim sockets
+        "/run/containerd/fifo",  # containers' stdio pipes
+        "/run/containerd/runc/k8s.io",  # runc's state of the kubelet's containers
+        "/run/containerd/runc/default",  # and of containers run with ctr (image checks)
+        "/run/containerd/runc",
         "/run/containerd",
     )
 )
