@@ -33,8 +33,9 @@ from tools.kube import Kubectl, require_reachable
 from tools import file_backend, outputs_cache
 from tools.paths import PULUMI_STATE, REPO
 from tools.stack_guard import guarded
+from tools.stack_secrets import set_secret
 from tools.target import cluster_target, stack_config
-from tools.wait_watch import stopping_hopeless_waits
+from tools.wait_watch import remove_pods_missing_images, stopping_hopeless_waits
 
 PASSPHRASE_FILE = PULUMI_STATE / "passphrase"
 #: Where the engine keeps plugins for this project (the provider is installed here by the toolchain).
@@ -157,8 +158,7 @@ def _with_secrets(stack: str, backend: Path | None = None) -> auto.Stack:
         existing = stack_config(stack)  # read from the file: no CLI run, nothing decrypted
         for key in GENERATED_SECRETS:
             if f"{PROJECT}:{key}" not in existing:
-                selected.set_config(f"{PROJECT}:{key}",
-                                    auto.ConfigValue(secrets.token_urlsafe(24), secret=True))
+                set_secret(selected, f"{PROJECT}:{key}", secrets.token_urlsafe(24))  # never in argv
     return selected
 
 
@@ -177,10 +177,13 @@ def _run(operation: Callable[..., Any], **kwargs: Any) -> Any:
             return operation(on_output=interruption.watch_output(print), color="never", **kwargs)
     except auto.CommandError as error:
         if interruption is not None and interruption.stopped_because:
+            removed = remove_pods_missing_images(_stack_kubectl(selected.name), interruption.stopped_because)
             raise SetupError(
                 f"pulumi {operation.__name__} stopped, with the stack's checkpoint saved and its lock "
                 f"released, because it waited for what cannot happen by itself:\n"
                 + "\n".join(f"  {line}" for line in interruption.stopped_because.splitlines())
+                + "".join(f"\ndeleted pod {name}: in image pull back-off it would wait minutes for the "
+                          "kubelet's next try; the next up creates it again" for name in removed)
                 + f"\nthen run `invoke {task}` again") from None
         if interruption is not None and interruption.happened():
             raise SetupError(

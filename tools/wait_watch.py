@@ -6,10 +6,15 @@ stays NotReady (`invoke cluster.up` brings it back) or an image that the node do
 registry here: `invoke images.load`) needs the user, so while an operation runs, a thread asks
 the cluster every few seconds, and when the same hopeless state shows twice in a row it stops the
 engine cleanly with a message naming the node or pod, the reason and the fix.
+
+A pod stopped on for a missing image is then deleted: left in image pull back-off, it would wait
+for the kubelet's next retry (up to five minutes) after `invoke images.load`, and the next `invoke
+up` (which refreshes first) creates it again at once.
 """
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections.abc import Callable, Iterator
 
@@ -53,3 +58,15 @@ def stopping_hopeless_waits(kubectl: Kubectl, stop: Callable[[str], None], pods_
     finally:
         done.set()
         watcher.join(timeout=every + 15)
+
+
+def remove_pods_missing_images(kubectl: Kubectl, why: str) -> list[str]:
+    """Delete the pods that `why` (lines from `hopeless`) names for a missing image; their names."""
+    names = [match.group(1) for line in why.splitlines()
+             if line.endswith(stuck_pods.FIX_IMAGE) and (match := re.match(r"pod (\S+): ", line))]
+    removed = []
+    for name in names:
+        with contextlib.suppress(SetupError):  # the stop's message matters more than this cleanup
+            kubectl.output("delete", "pod", name, "--ignore-not-found", "--wait=false", stuck_pods.REQUEST_TIMEOUT)
+            removed.append(name)
+    return removed

@@ -251,6 +251,7 @@ def test_06_an_image_missing_on_the_node_fails_the_up_at_once_naming_the_pod_and
     assert failed.returncode != 0
     assert took < READY_TIMEOUT, said[-3000:]
     assert re.search(rf"pod {api}: \w+.*run `invoke images.load`", said), said[-3000:]
+    assert f"deleted pod {api}" in said, said[-3000:]  # else it waits out the kubelet's pull back-off
     invoke("images.load", timeout=600)
     invoke("up")
     wait_for(all_pods_ready, "every pod Ready after images.load and up", timeout=120)

@@ -95,3 +95,30 @@ def test_interruption_stop_sends_the_engine_one_sigint_and_keeps_the_first_reaso
     interruption.stop("pod x: ErrImageNeverPull")
     assert interruption.stopped_because == "node n1 is NotReady"
     assert len(sent) == 1
+
+
+class DeletingKubectl:
+    """Records each kubectl call; `delete` of the pod named `refuses` fails like an API error."""
+
+    def __init__(self, refuses: str = "") -> None:
+        self.calls: list[tuple[str, ...]] = []
+        self.refuses = refuses
+
+    def output(self, *args: str) -> str:
+        self.calls.append(args)
+        if self.refuses and self.refuses in args:
+            raise SetupError("kubectl delete failed")
+        return ""
+
+
+def test_only_the_pods_stopped_on_for_a_missing_image_are_deleted() -> None:
+    why = "\n".join([
+        "node n2 is NotReady (KubeletNotReady): run `invoke cluster.up`",
+        "pod newsapi-pod: ErrImageNeverPull: image not present: run `invoke images.load`",
+        "pod newsproducer-pod: waits for node n2, which is NotReady: run `invoke cluster.up`",
+        "pod activemq-pod: ImagePullBackOff: Back-off pulling image: run `invoke images.load`",
+    ])
+    kubectl = DeletingKubectl(refuses="activemq-pod")
+    removed = wait_watch.remove_pods_missing_images(kubectl, why)  # type: ignore[arg-type]
+    assert removed == ["newsapi-pod"]
+    assert [call[:3] for call in kubectl.calls] == [("delete", "pod", "newsapi-pod"), ("delete", "pod", "activemq-pod")]
