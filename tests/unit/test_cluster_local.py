@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tools.cluster.local import addons, layout, loaded, processes
+from tools.cluster.local import addons, configs, layout, loaded, processes
 from tools.cluster.local.layout import Layout
 from tools.cluster.local.pki import ensure_pki
 from tools.errors import SetupError
@@ -133,3 +133,15 @@ def test_a_file_that_is_not_a_docker_archive_is_named(state: Layout, tmp_path: P
     (tmp_path / "junk.tar").write_text("junk")
     with pytest.raises(SetupError, match="junk.tar is not a docker-archive"):
         loaded.remember(state, [tmp_path / "junk.tar"])
+
+
+def test_a_config_with_the_same_content_is_not_written_again(state: Layout) -> None:
+    """A running kube-proxy exits on any write (or chmod) of its config file, and every
+    `cluster.up` builds each component's config: an unchanged one must stay untouched."""
+    path = configs.kube_proxy_config(state)
+    before = path.stat()
+    configs.kube_proxy_config(state)
+    after = path.stat()
+    assert (after.st_mtime_ns, after.st_ctime_ns) == (before.st_mtime_ns, before.st_ctime_ns)
+    path.write_text("changed: true\n")
+    assert configs.kube_proxy_config(state).read_text() != "changed: true\n"
