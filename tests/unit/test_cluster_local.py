@@ -75,6 +75,15 @@ def test_certificates_carry_the_identities_rbac_expects(tmp_path: Path) -> None:
     apiserver = text("apiserver.crt")
     for name in (layout.NODE_IP, layout.KUBERNETES_SERVICE_IP, "kubernetes.default.svc.cluster.local"):
         assert name in apiserver
+    usages = {name: subprocess.run(["openssl", "x509", "-in", str(tmp_path / name), "-noout", "-ext", "extendedKeyUsage"],
+                                   capture_output=True, text=True, check=True).stdout
+              for name in ("etcd-server.crt", "apiserver-etcd-client.crt", "apiserver.crt")}
+    # etcd's gRPC gateway dials etcd with the server certificate: it must be a client one too
+    assert "TLS Web Server Authentication" in usages["etcd-server.crt"]
+    assert "TLS Web Client Authentication" in usages["etcd-server.crt"]
+    assert "TLS Web Server Authentication" not in usages["apiserver-etcd-client.crt"]
+    assert "TLS Web Client Authentication" not in usages["apiserver.crt"]
+    assert {oct(key.stat().st_mode & 0o777) for key in tmp_path.glob("*.key")} == {"0o600"}
     for certificate in sorted(tmp_path.glob("*.crt")):
         subprocess.run(
             ["openssl", "verify", "-CAfile", str(tmp_path / "ca.crt"), str(certificate)],

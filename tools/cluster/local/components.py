@@ -7,6 +7,8 @@ server and the kubelet, which listen on the bridge's gateway address (layout.NOD
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tools.cluster.commands import system_path
 from tools.cluster.local import addons, configs, layout
 from tools.cluster.local.builds import Binaries
@@ -28,10 +30,20 @@ def etcd(binaries: Binaries, state: Layout) -> Process:
             f"--listen-peer-urls={layout.ETCD_PEER_URL}",
             f"--initial-advertise-peer-urls={layout.ETCD_PEER_URL}",
             f"--initial-cluster={layout.NODE_NAME}={layout.ETCD_PEER_URL}",
+            f"--cert-file={state.pki / 'etcd-server.crt'}",
+            f"--key-file={state.pki / 'etcd-server.key'}",
+            "--client-cert-auth=true",  # (a trusted CA file alone already makes etcd require one)
+            f"--trusted-ca-file={state.pki / 'ca.crt'}",
             "--log-level=warn",
         ],
-        http_ok(f"{layout.ETCD_CLIENT_URL}/health"),
+        http_ok(f"{layout.ETCD_CLIENT_URL}/health", ca_file=state.pki / "ca.crt",
+                client=_certificate(state, "apiserver-etcd-client")),
     )
+
+
+def _certificate(state: Layout, stem: str) -> tuple[Path, Path]:
+    """The (certificate, key) files of one identity in the cluster's PKI."""
+    return state.pki / f"{stem}.crt", state.pki / f"{stem}.key"
 
 
 def containerd(state: Layout) -> Process:
@@ -56,6 +68,11 @@ def apiserver(binaries: Binaries, state: Layout) -> Process:
             f"--bind-address={layout.NODE_IP}",
             f"--secure-port={layout.APISERVER_PORT}",
             f"--etcd-servers={layout.ETCD_CLIENT_URL}",
+            f"--etcd-cafile={pki / 'ca.crt'}",
+            f"--etcd-certfile={pki / 'apiserver-etcd-client.crt'}",
+            f"--etcd-keyfile={pki / 'apiserver-etcd-client.key'}",
+            f"--encryption-provider-config={configs.encryption_config(state)}",
+            "--anonymous-auth=false",
             f"--service-cluster-ip-range={layout.SERVICE_CIDR}",
             f"--service-account-issuer=https://kubernetes.default.svc.{layout.CLUSTER_DOMAIN}",
             f"--service-account-key-file={pki / 'service-account.pub'}",
@@ -72,7 +89,7 @@ def apiserver(binaries: Binaries, state: Layout) -> Process:
             "--allow-privileged=true",
             "--profiling=false",
         ],
-        http_ok(f"{layout.APISERVER_URL}/readyz", ca_file=pki / "ca.crt"),
+        http_ok(f"{layout.APISERVER_URL}/readyz", ca_file=pki / "ca.crt", client=_certificate(state, "admin")),
     )
 
 

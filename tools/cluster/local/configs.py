@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import secrets
 from pathlib import Path
 
 import yaml
@@ -171,6 +173,28 @@ def cni_config(state: Layout) -> Path:
         ],
     }
     return _write(state.cni_conf_dir / "10-news-tracker.conflist", json.dumps(config, indent=2))
+
+
+def encryption_config(state: Layout) -> Path:
+    """The API server's EncryptionConfiguration: Secrets sealed with secretbox under a key made
+    once per cluster (a new key would make every stored Secret unreadable), created 0600 from
+    the start; `identity` last, so Secrets written before encryption was on stay readable."""
+    path = state.config / "encryption.yaml"
+    if path.is_file():
+        return path
+    key = base64.b64encode(secrets.token_bytes(32)).decode()
+    config = {
+        "apiVersion": "apiserver.config.k8s.io/v1",
+        "kind": "EncryptionConfiguration",
+        "resources": [{"resources": ["secrets"],
+                       "providers": [{"secretbox": {"keys": [{"name": "key1", "secret": key}]}},
+                                     {"identity": {}}]}],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(yaml.safe_dump(config, sort_keys=False))
+    return path
 
 
 def _write(path: Path, content: str, mode: int = 0o644) -> Path:

@@ -25,6 +25,9 @@ class Identity:
     common_name: str
     organization: str = ""
     server_names: tuple[str, ...] = ()
+    client_too: bool = False
+    """A server certificate that its server also presents as a client (etcd's gRPC gateway
+    dials etcd itself with it)."""
 
     @property
     def subject(self) -> str:
@@ -55,6 +58,8 @@ IDENTITIES: tuple[Identity, ...] = (
         server_names=(f"IP:{layout.NODE_IP}", f"DNS:{layout.NODE_NAME}"),
     ),
     Identity("apiserver-kubelet-client", APISERVER_KUBELET_CLIENT),
+    Identity("etcd-server", "etcd", server_names=("IP:127.0.0.1", "DNS:localhost"), client_too=True),
+    Identity("apiserver-etcd-client", "kube-apiserver-etcd-client"),
     Identity("kubelet", f"system:node:{layout.NODE_NAME}", "system:nodes"),
     Identity("controller-manager", "system:kube-controller-manager"),
     Identity("scheduler", "system:kube-scheduler"),
@@ -114,7 +119,7 @@ def _new_key(path: Path) -> None:
 def _issue(directory: Path, identity: Identity) -> None:
     key, csr, extensions = (directory / f"{identity.stem}{suffix}" for suffix in (".key", ".csr", ".ext"))
     _new_key(key)
-    usage = "serverAuth" if identity.server_names else "clientAuth"
+    usage = ("serverAuth,clientAuth" if identity.client_too else "serverAuth") if identity.server_names else "clientAuth"
     lines = [
         "basicConstraints=critical,CA:FALSE",
         "keyUsage=critical,digitalSignature,keyEncipherment",

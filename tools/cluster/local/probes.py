@@ -12,16 +12,19 @@ from pathlib import Path
 Probe = Callable[[], bool]
 
 
-def http_ok(url: str, ca_file: Path | None = None) -> Probe:
+def http_ok(url: str, ca_file: Path | None = None, client: tuple[Path, Path] | None = None) -> Probe:
     """A probe that is true when GET `url` answers 200.
 
     With `ca_file` the server certificate is verified; without it (components on loopback that
-    serve a self-signed certificate) it is not.
+    serve a self-signed certificate) it is not. `client` (certificate, key) is presented to
+    servers that admit no one without one (etcd, the API server without anonymous access).
     """
     if ca_file is not None:
         context = ssl.create_default_context(cafile=str(ca_file))
     else:
         context = ssl._create_unverified_context()
+    if client is not None:
+        context.load_cert_chain(str(client[0]), str(client[1]))
 
     def probe() -> bool:
         try:
