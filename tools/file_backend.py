@@ -52,3 +52,17 @@ def last_update(stack: str, backend: Path) -> dict[str, Any] | None:
         return json.loads(max(records)[1].read_text())
     except (OSError, ValueError):
         return None
+
+
+def torn_attributes(backend: Path) -> list[Path]:
+    """Attribute files (`<file>.attrs`, JSON, written beside each file the backend saves) that an
+    engine killed while saving left empty or cut short. The CLI then fails on the stack with
+    "failed to load checkpoint: EOF" although the checkpoint itself is whole (the new one was never
+    renamed into place); without the attribute file it reads the checkpoint as it is."""
+    torn = []
+    for attributes in sorted((backend / ".pulumi").rglob("*.attrs")):
+        try:
+            json.loads(attributes.read_text())
+        except ValueError:
+            torn.append(attributes)
+    return torn

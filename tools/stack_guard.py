@@ -15,7 +15,7 @@ from pathlib import Path
 from pulumi import automation as auto
 
 from settings import PROJECT
-from tools import pending_operations, stack_locks
+from tools import file_backend, pending_operations, stack_locks
 from tools.engine_processes import OWNER_ENV, owned_run, reap_orphans
 from tools.engine_signals import Interruption, stopping_cleanly
 from tools.errors import SetupError
@@ -30,6 +30,7 @@ def guarded(selected: auto.Stack) -> Iterator[Interruption]:
         with stopping_cleanly(marker[OWNER_ENV]) as interruption:
             reap_orphans()
             clear_stale_locks(selected)
+            remove_torn_attributes(selected)
             resolve_pending_operations(selected)
             yield interruption
 
@@ -49,6 +50,14 @@ def clear_stale_locks(selected: auto.Stack) -> None:
         raise SetupError(f"stack {selected.name!r} is being updated by " + "; ".join(
             lock.describe() for lock in live) + ": wait for it to finish, or stop it (Ctrl-C where it "
             "runs); its lock is never removed while that process lives")
+
+
+def remove_torn_attributes(selected: auto.Stack) -> None:
+    """Delete attribute files an engine killed mid-save left unreadable (no live lock: checked first)."""
+    for attributes in file_backend.torn_attributes(_backend(selected)):
+        attributes.unlink()
+        say(f"removed {attributes.name}: an engine killed while saving left it unreadable; the checkpoint "
+            "it describes is the last one saved whole")
 
 
 def resolve_pending_operations(selected: auto.Stack) -> None:

@@ -55,3 +55,13 @@ def test_last_update_is_the_newest_record_of_that_stack(tmp_path: Path) -> None:
     write(tmp_path / ".pulumi/history/news-tracker/dev-2/dev-2-1895870969613149085.history.json", {"kind": "destroy"})
     assert file_backend.last_update("dev", tmp_path) == {"kind": "update", "resourceChanges": {"same": 8}}
     assert file_backend.last_update("ci", tmp_path) is None
+
+
+def test_attribute_files_left_empty_or_cut_short_are_found_and_whole_ones_kept(tmp_path: Path) -> None:
+    stacks = tmp_path / ".pulumi" / "stacks" / "news-tracker"
+    stacks.mkdir(parents=True)
+    (stacks / "ci.json").write_text("{}")
+    (stacks / "ci.json.attrs").write_text("")  # an engine SIGKILLed while saving (seen in CI)
+    (stacks / "ci.json.bak.attrs").write_text(json.dumps({"user.cache_control": "", "user.md5": "x"}))
+    (stacks / "dev.json.attrs").write_text('{"user.md5": "ab')
+    assert file_backend.torn_attributes(tmp_path) == [stacks / "ci.json.attrs", stacks / "dev.json.attrs"]
