@@ -13,23 +13,8 @@ import tasks.deploy
 import tasks.images
 import tasks.toolchain
 from tests.unit.task_runner import Invoke, invoke  # noqa: F401 (the fixture)
+from tests.unit.task_stand_ins import Builds, Driver, Engine
 from tools.cluster.driver import ClusterStatus
-from tools.errors import SetupError
-
-
-class Engine:
-    """Stands for tools.stack: records each operation; `failing` makes it raise as the engine does."""
-
-    PULUMI_HOME = Path("/nonexistent/pulumi-home")
-
-    def __init__(self, failing: str | None = None) -> None:
-        self.calls: list[tuple[str, str]] = []
-        self.failing = failing
-
-    def refresh(self, stack: str) -> None:
-        self.calls.append(("refresh", stack))
-        if self.failing:
-            raise SetupError(self.failing)
 
 
 def test_refresh_refreshes_the_selected_stack(
@@ -42,43 +27,19 @@ def test_refresh_refreshes_the_selected_stack(
 
 
 def test_refresh_fails_with_the_engines_message(invoke: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tasks.deploy, "pulumi_stack", Engine(failing="pulumi refresh failed: no cluster"))
+    engine = Engine(failing={"refresh": "pulumi refresh failed: no cluster"})
+    monkeypatch.setattr(tasks.deploy, "pulumi_stack", engine)
     done = invoke("refresh")
     assert (done.code, done.err.strip()) == (1, "error: pulumi refresh failed: no cluster")
-
-
-@dataclass
-class Driver:
-    report: ClusterStatus
-
-    def status(self) -> ClusterStatus:
-        return self.report
 
 
 @pytest.mark.parametrize(("nodes", "code"), [({"node1": True}, 0), ({"node1": False}, 1), ({}, 1)])
 def test_cluster_status_prints_the_report_and_exits_1_unless_ready(
         invoke: Invoke, monkeypatch: pytest.MonkeyPatch, nodes: dict[str, bool], code: int) -> None:
     report = ClusterStatus("local", {"apiserver": True, "kubelet": True}, nodes)
-    monkeypatch.setattr(tasks.cluster, "choose_driver", lambda: Driver(report))
+    monkeypatch.setattr(tasks.cluster, "choose_driver", lambda: Driver(report=report))
     done = invoke("cluster.status")
     assert (done.code, done.out) == (code, report.describe() + "\n")
-
-
-class Builds:
-    """Stands for tools.images.build."""
-
-    def __init__(self) -> None:
-        self.asked: list[list[str]] = []
-
-    def build(self, names: list[str]) -> dict[str, Path]:
-        self.asked.append(list(names))
-        known = ["activemq", "news-job", "news-api"]
-        if any(name not in known for name in names):
-            raise SetupError(f"unknown image(s) {', '.join(n for n in names if n not in known)}")
-        return {name: Path(f"/cache/{name}.tar") for name in names or known}
-
-    def prune(self) -> list[Path]:
-        return [Path("/cache/layers/old1"), Path("/cache/layers/old2")]
 
 
 def test_images_build_builds_the_named_images_or_all(invoke: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
