@@ -26,8 +26,9 @@ def build(c: Context, name: list[str] | None = None) -> None:
 @reports_setup_errors
 def load(c: Context, name: list[str] | None = None) -> None:
     """Build the images if needed and load them into the cluster's container runtime."""
+    driver = choose_driver()  # first: a driver that cannot be had fails before minutes of builds
     archives = image_builds.build(name or ())
-    choose_driver().load_images(list(archives.values()))
+    driver.load_images(list(archives.values()))
     print(f"loaded: {', '.join(archives)}")
 
 

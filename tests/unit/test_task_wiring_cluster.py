@@ -67,10 +67,11 @@ def test_without_the_variable_cluster_up_takes_kind_only_where_docker_and_kind_w
         name: [("up",)] if name == chosen else [] for name in drivers}
 
 
-@pytest.mark.parametrize("task", ["cluster.up", "cluster.down", "cluster.reset"])
+@pytest.mark.parametrize("task", ["cluster.up", "cluster.down", "cluster.reset", "images.load"])
 def test_an_unknown_driver_name_fails_before_anything_is_done(
         invoke: Invoke, monkeypatch: pytest.MonkeyPatch, drivers: dict[str, Driver], builds: Builds,
         task: str) -> None:
+    """images.load included: its builds take minutes, to no end with no cluster to load into."""
     monkeypatch.setenv(cluster.DRIVER_ENV, "minikube")
     done = invoke(task)
     assert (done.code, done.out, done.err) == (
