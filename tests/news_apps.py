@@ -1,7 +1,9 @@
 """Helpers for the tests of apps/: run an app as a real process and read its log, wait for a
-condition, find a free loopback port, serve HTTP from a thread."""
+condition, find a free loopback port, serve HTTP from a thread, stand in for a broker that never
+answers."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -29,6 +31,37 @@ def serving(server: ThreadingHTTPServer) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def silent_listener() -> Iterator[tuple[int, list[bytes]]]:
+    """A TCP server on loopback that accepts clients and keeps the first bytes each sends, but
+    never answers: a broker that took the socket and left the STOMP login hanging. Yields its
+    port and what it received."""
+    server = socket.create_server(("127.0.0.1", 0))
+    received: list[bytes] = []
+    clients: list[socket.socket] = []
+
+    def keep(client: socket.socket) -> None:
+        with contextlib.suppress(OSError):  # closed when the block ends
+            received.append(client.recv(4096))
+
+    def accept() -> None:
+        while True:
+            try:
+                client, _ = server.accept()
+            except OSError:
+                return
+            clients.append(client)
+            threading.Thread(target=keep, args=(client,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield server.getsockname()[1], received
+    finally:
+        server.close()
+        for client in clients:
+            client.close()
 
 
 def wait_until(condition: Callable[[], object], what: str, timeout: float = PATIENCE_SECONDS) -> None:

@@ -79,7 +79,7 @@ def main() -> int:
 def _serve_from_env(shutdown: Shutdown) -> int:
     config = ApiConfig.from_env(os.environ)
     try:
-        return serve(config, StompBroker(config.broker), shutdown)
+        return serve(config, StompBroker(config.broker, shutdown=shutdown), shutdown)
     except OSError as error:  # e.g. the port is taken
         log.error("cannot serve on %s:%d: %s", config.bind, config.port, error)
         return 1

@@ -90,4 +90,4 @@ def main() -> int:
 def _run_from_env(shutdown: Shutdown) -> int:
     config = JobConfig.from_env(os.environ)
     source = source_from_env(os.environ)
-    return NewsJob(config, source, StompBroker(config.broker), shutdown).run()
+    return NewsJob(config, source, StompBroker(config.broker, shutdown=shutdown), shutdown).run()

@@ -15,6 +15,7 @@ import stomp
 import stomp.exception
 
 from apps.newsbus.config import BrokerConfig
+from apps.newsbus.lifecycle import Shutdown
 
 log = logging.getLogger(__name__)
 
@@ -100,11 +101,17 @@ class _SessionEvents(stomp.ConnectionListener):  # type: ignore[misc]
 
 class StompBroker:
     """Broker over STOMP. Each connect() makes a new stomp.py connection to the configured host
-    name, so a broker that came back at a new IP behind the same Service is found."""
+    name, so a broker that came back at a new IP behind the same Service is found.
 
-    def __init__(self, config: BrokerConfig, timeout: float = 5.0) -> None:
+    A login still unanswered when `shutdown` is requested is given up at once: SIGTERM to a pod
+    whose broker accepted the socket but never answered would otherwise wait out `timeout`.
+    Receipts are still awaited then: a publish in flight is worth its confirmation."""
+
+    def __init__(self, config: BrokerConfig, timeout: float = 5.0,
+                 shutdown: Shutdown | None = None) -> None:
         self._config = config
         self._timeout = timeout
+        self._shutdown = shutdown if shutdown is not None else Shutdown()
         self._connection: stomp.Connection12 | None = None
         self._events = _SessionEvents(f"{config.host}:{config.port}")
 
@@ -121,10 +128,17 @@ class StompBroker:
             connection.connect(self._config.user, self._config.password, wait=False)
         except (stomp.exception.StompException, OSError) as error:
             raise BrokerUnavailable(f"cannot connect to {where}: {str(error) or type(error).__name__}") from None
-        if not events.settled.wait(self._timeout) or not events.connected:
+        with self._shutdown.waking(events.settled):
+            events.settled.wait(self._timeout)
+        if not events.connected:
             events.closing = True
             _disconnect(connection)
-            reason = f"refused the login: {events.error}" if events.error else "did not answer the login"
+            if events.error:
+                reason = f"refused the login: {events.error}"
+            elif self._shutdown.requested:
+                reason = "left the login unanswered until shutdown"
+            else:
+                reason = "did not answer the login"
             raise BrokerUnavailable(f"{where} {reason}")
         self._connection, self._events = connection, events
 

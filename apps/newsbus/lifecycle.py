@@ -9,7 +9,8 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import FrameType
 
 from apps.newsbus.config import ConfigError
@@ -38,6 +39,8 @@ class Shutdown:
 
     def __init__(self) -> None:
         self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._woken: set[threading.Event] = set()
         self.reason = ""
 
     @property
@@ -45,9 +48,26 @@ class Shutdown:
         return self._event.is_set()
 
     def request(self, reason: str) -> None:
-        if not self._event.is_set():
-            self.reason = reason
-        self._event.set()
+        with self._lock:
+            if not self._event.is_set():
+                self.reason = reason
+            self._event.set()
+            for event in self._woken:
+                event.set()
+
+    @contextmanager
+    def waking(self, event: threading.Event) -> Iterator[None]:
+        """While the block runs, a shutdown request sets `event` too: a wait on something else
+        (the broker's answer) ends at once instead of running out its timeout."""
+        with self._lock:
+            self._woken.add(event)
+            if self._event.is_set():
+                event.set()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._woken.discard(event)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Sleep up to `timeout` seconds; True as soon as shutdown is requested."""

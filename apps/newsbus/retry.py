@@ -45,6 +45,8 @@ def retry(attempt: Callable[[], None], what: str, shutdown: Shutdown, backoff: B
             attempt()
             return True
         except BrokerUnavailable as error:
+            if shutdown.requested:  # stopping: there is no retry to announce
+                return False
             delay = next(delays)
             if deadline is not None and time.monotonic() + delay > deadline:
                 log.error("%s: giving up after %d attempts: %s", what, number, error)

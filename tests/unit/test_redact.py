@@ -2,50 +2,25 @@
 exceptions, and a whole app process at LOG_LEVEL=DEBUG."""
 from __future__ import annotations
 
-import contextlib
 import io
 import logging
-import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
 import stomp
 
 from apps.newsbus.redact import MASK, RedactingFilter, secrets_in
-from tests.news_apps import AppProcess
+from tests.news_apps import AppProcess, silent_listener
 
 PASSWORD = "s3cret-Pa55word"
 
 
 @pytest.fixture
 def listener() -> Iterator[tuple[int, list[bytes]]]:
-    """A TCP server on loopback that accepts STOMP clients and keeps what they send (it never
-    answers: the CONNECT frame is logged as it is sent)."""
-    server = socket.create_server(("127.0.0.1", 0))
-    received: list[bytes] = []
-    clients: list[socket.socket] = []
-
-    def keep(client: socket.socket) -> None:
-        with contextlib.suppress(OSError):  # closed when the test ends
-            received.append(client.recv(4096))
-
-    def accept() -> None:
-        while True:
-            try:
-                client, _ = server.accept()
-            except OSError:
-                return
-            clients.append(client)
-            threading.Thread(target=keep, args=(client,), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
-    try:
-        yield server.getsockname()[1], received
-    finally:
-        server.close()
-        for client in clients:
-            client.close()
+    """A loopback server that keeps what STOMP clients send and never answers (the CONNECT frame
+    is logged as it is sent)."""
+    with silent_listener() as found:
+        yield found
 
 
 def stomp_debug_log(port: int, password: str, redacting: RedactingFilter | None) -> str:
