@@ -172,38 +172,56 @@ def test_a_ready_cluster_has_nothing_to_explain() -> None:
     assert stuck_pods.describe([node("n", "True")], [ready_pod], []) == []
 
 
+#: The task's wait for the CLI's own "cancelling" line before it forwards a signal, shortened
+#: from engine_signals' 1 s so that the stand-in need not listen for long.
+FORWARD_AFTER_SECONDS = 0.1
+#: How long the stand-in listens for a SIGINT that must not come (a first one where none is
+#: expected, a second after the first): well past the forwarding delay, so a wrong forward is seen.
+QUIET_SECONDS = FORWARD_AFTER_SECONDS + 0.3
+
 CLI_STANDIN = """
-import signal, sys, time
-got = []
-signal.signal(signal.SIGINT, lambda *_: got.append("SIGINT"))
+import signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT])  # left pending for sigtimedwait
+first_within, quiet = float(sys.argv[1]), float(sys.argv[2])
 print("ready", flush=True)
-time.sleep(2)
+got = []
+while signal.sigtimedwait([signal.SIGINT], quiet if got else first_within) is not None:
+    got.append("SIGINT")
 print(" ".join(got) or "none", flush=True)
 """
 
 
-def cli_standin(owner: str) -> subprocess.Popen[str]:
-    """A child that stands in for the Pulumi CLI: it records the SIGINTs it gets."""
-    cli = subprocess.Popen([sys.executable, "-c", CLI_STANDIN], stdout=subprocess.PIPE, text=True,
+@pytest.fixture
+def quick_forward(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_signals, "FORWARD_AFTER_SECONDS", FORWARD_AFTER_SECONDS)
+
+
+def cli_standin(owner: str, first_within: float) -> subprocess.Popen[str]:
+    """A child that stands in for the Pulumi CLI: it records the SIGINTs it gets and reports them
+    QUIET_SECONDS after the last one, or "none" if none came within `first_within` seconds."""
+    cli = subprocess.Popen([sys.executable, "-c", CLI_STANDIN, str(first_within), str(QUIET_SECONDS)],
+                           stdout=subprocess.PIPE, text=True,
                            env={**os.environ, engine_processes.OWNER_ENV: owner})
     assert cli.stdout is not None and cli.stdout.readline() == "ready\n"
     return cli
 
 
+@pytest.mark.usefixtures("quick_forward")
 def test_sigterm_to_the_task_alone_is_passed_to_the_engine_as_one_sigint() -> None:
     owner = engine_processes.owner_id()
     with engine_signals.stopping_cleanly(owner) as interruption:
-        cli = cli_standin(owner)
+        cli = cli_standin(owner, first_within=30)
         os.kill(os.getpid(), signal.SIGTERM)  # the task survives: the handler only records it
         assert cli.stdout is not None and cli.stdout.readline() == "SIGINT\n"
     cli.wait()
     assert interruption.received == ["SIGTERM"]
 
 
+@pytest.mark.usefixtures("quick_forward")
 def test_no_signal_is_forwarded_when_the_engine_got_it_itself() -> None:
     owner = engine_processes.owner_id()
     with engine_signals.stopping_cleanly(owner) as interruption:
-        cli = cli_standin(owner)
+        cli = cli_standin(owner, first_within=QUIET_SECONDS)
         interruption.watch_output(lambda line: None)("^C received; cancelling. If you would like ...")
         os.kill(os.getpid(), signal.SIGINT)
         assert cli.stdout is not None and cli.stdout.readline() == "none\n"
