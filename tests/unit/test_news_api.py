@@ -101,7 +101,9 @@ def test_the_index_lists_the_endpoints_and_unknown_paths_are_404(server: tuple[s
 
 
 @pytest.fixture
-def consumer(store: ArticleStore) -> Iterator[tuple[QueueConsumer, FakeBroker]]:
+def consumer(store: ArticleStore,
+             monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[QueueConsumer, FakeBroker]]:
+    monkeypatch.setattr("apps.news_api.consumer.CHECK_SECONDS", 0.01)  # a lost connection is seen at once
     broker, shutdown = FakeBroker(refuse_connects=2), Shutdown()
     running = QueueConsumer(broker, store, shutdown, QUICK)
     thread = threading.Thread(target=running.run, daemon=True)
