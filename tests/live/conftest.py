@@ -3,6 +3,8 @@ quick when they already run; when it cannot be done the session FAILS with the r
 skips."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from tests.live.tasks_runner import invoke
@@ -31,3 +33,14 @@ def cluster_with_images() -> None:
         if done.returncode != 0:
             pytest.fail(f"live tests need a cluster, and `invoke {task}` failed:\n"
                         f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}", pytrace=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ci_stack_destroyed_at_the_end(cluster_with_images: None) -> Iterator[None]:
+    """However the session ends (every test run, a failure under -x, Ctrl-C), the ci stack does
+    not stay deployed: pytest finalizes session fixtures in all these cases."""
+    yield
+    done = invoke("down", check=False, timeout=900)
+    if done.returncode != 0 and "was never deployed" not in done.stderr:
+        pytest.fail(f"the ci stack may still be deployed: `invoke down` failed:\n"
+                    f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}", pytrace=False)

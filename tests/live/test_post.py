@@ -16,8 +16,10 @@ from typing import Any
 import pytest
 import requests
 
+from tests.live.fake_newsapi import fake_newsapi, requests_served
 from tests.live.graceful import Stopped, delete_gracefully
 from tests.live.pod_logs import logged_since
+from tests.live.stack_config import deployed_with
 from tests.live.steady_state import WINDOW_SECONDS, Window, clients_connected, close_window, open_window
 from tests.live.tasks_runner import (
     ENV,
@@ -28,6 +30,7 @@ from tests.live.tasks_runner import (
     outputs,
     port_forward,
     wait_for,
+    watching,
 )
 from tests.news_apps import free_port
 from tools.paths import REPO
@@ -63,6 +66,22 @@ def exec_in(pod: str, command: str) -> str:
     return invoke("exec", pod, "--command", command).stdout
 
 
+def article(title: str) -> dict[str, Any]:
+    """A NewsAPI-shaped article whose url, unique to this call, marks it at the api."""
+    return {"source": {"id": None, "name": "live test"}, "author": "live test", "title": title,
+            "description": "", "url": f"https://example.com/live-{uuid.uuid4().hex}",
+            "urlToImage": None, "publishedAt": "2026-11-25T00:00:00Z", "content": ""}
+
+
+def publish_once(job: str, title: str) -> str:
+    """Publish one new article with the job's own code, inside the job pod; returns its url."""
+    one = article(title)
+    exec_in(job, "printf '%s' " + json.dumps(json.dumps({"articles": [one]})) +
+            " > /tmp/one.json && NEWS_SOURCE_FILE=/tmp/one.json NEWS_JOB_INTERVAL_SECONDS=0 "
+            "python3 -m apps.news_job")
+    return one["url"]
+
+
 def test_01_up_admits_every_pod_under_restricted_and_a_second_up_changes_nothing_quietly() -> None:
     invoke("up")
     values = outputs()
@@ -89,16 +108,39 @@ def test_02_pods_have_distinct_ips_equal_to_the_stack_outputs() -> None:
         assert re.search(rf"^{name}\s.*\s{re.escape(ip)}\s", listing, re.M), listing
 
 
-def test_03_pods_reach_each_other_by_ip_and_the_broker_by_its_service_name() -> None:
+#: From a pod with Python (job, api): a TCP connection to HOST PORT, printed when made.
+CONNECT = ("python3 -c \"import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 5); "
+           "print('connected', sys.argv[1])\" ")
+#: The job pod listens on nothing; for the others to reach it, it answers two HTTP requests here.
+JOB_LISTENS = ("python3 -c \"import socket; server = socket.create_server(('', 18080)); server.settimeout(60); "
+               "[(c.recv(4096), c.sendall(b'HTTP/1.0 200 OK\\r\\n\\r\\nthe job pod'), c.close()) "
+               "for c in (server.accept()[0] for _ in range(2))]; print('answered 2')\"")
+
+
+def connected(source: str, host: str, port: int) -> bool:
+    return f"connected {host}" in invoke("exec", source, "--command", f"{CONNECT}{host} {port}", check=False).stdout
+
+
+def test_03_pods_reach_each_other_by_ip_in_every_direction_and_the_broker_by_its_service_name() -> None:
     values = outputs()
-    broker_ip = values["pods"]["broker"]["ip"]
-    connect = ("python3 -c \"import socket,sys; socket.create_connection((sys.argv[1], 61613), 5); "
-               "print('connected', sys.argv[1])\" ")
-    api = values["pods"]["api"]["name"]
-    assert f"connected {broker_ip}" in exec_in(api, connect + broker_ip)
-    assert "connected activemq" in exec_in(api, connect + "activemq")
-    service = f"activemq.{values['namespace']}.svc.cluster.local"
-    assert f"connected {service}" in exec_in(api, connect + service)
+    broker, job, api = (values["pods"][r]["name"] for r in ("broker", "job", "api"))
+    ips = {name: pod["status"]["podIP"] for name, pod in pods_by_name().items()}
+    for source in (job, api):
+        assert connected(source, ips[broker], 61613), source
+        assert connected(source, "activemq", 61613), source
+    assert connected(job, ips[api], 8080)
+    assert connected(api, f"activemq.{values['namespace']}.svc.cluster.local", 61613)
+    listener = subprocess.Popen([INVOKE, "exec", job, "--command", JOB_LISTENS], cwd=REPO, env=ENV,
+                                text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: connected(api, ips[job], 18080), "the api to reach the job pod", timeout=30)
+        from_broker = invoke("ping", "--source", broker, "--target", job, "--port", "18080").stdout
+        assert from_broker.endswith("the job pod\nHTTP 200\n"), from_broker
+        answered, _ = listener.communicate(timeout=30)
+    finally:
+        listener.kill()
+    assert "answered 2" in answered, answered
+    # broker -> api: test 04, the post's own curl.
 
 
 def test_04_the_posts_curl_from_the_broker_to_the_api_pod_ip() -> None:
@@ -184,7 +226,14 @@ def test_08_job_and_api_stop_on_sigterm_at_once_and_the_api_deleted_by_force_get
     invoke("up")
     second_ip = outputs()["pods"]["api"]["ip"]
     assert second_ip != first_ip
-    invoke("delete-pod", api, "--force")
+    with watching(api) as states:
+        invoke("delete-pod", api, "--force")
+        left = kubectl().output("get", "pods", "--field-selector", f"metadata.name={api}", "-o", "name")
+    assert states and left == ""  # gone from the API when the task returned
+    # A graceful delete first marks the pod with its grace period (10 s) and waits; a forced one
+    # removes it at once, so no state the watch saw carries a grace period above 0.
+    marked = [s["metadata"].get("deletionGracePeriodSeconds") for s in states if s["metadata"].get("deletionTimestamp")]
+    assert set(marked) <= {0}, marked
     invoke("up")
     assert ready(pods_by_name()[api])
     assert outputs()["pods"]["api"]["ip"] != second_ip
@@ -207,7 +256,13 @@ def test_08b_broker_stops_on_sigterm_at_once_and_job_and_api_reconnect_to_its_ne
     batches = lambda: len(re.findall(r"published \d+ articles?", invoke("logs", job).stdout))  # noqa: E731
     before = batches()
     wait_for(lambda: batches() > before, "a job batch through the new broker pod", timeout=240)
-    assert pods_by_name()[job]["status"]["containerStatuses"][0]["restartCount"] == 0
+    # A new article flows through the new broker pod to the api, whose consumer reconnected
+    # (neither app was restarted to get there).
+    marker = publish_once(job, "published through the new broker pod")
+    wait_for(lambda: marker in {a["url"] for a in articles_via_port_forward()},
+             "an article published through the new broker pod at the api", timeout=120)
+    for name in (job, api):
+        assert pods_by_name()[name]["status"]["containerStatuses"][0]["restartCount"] == 0, name
     for role in ("job", "api"):  # each noticed the broker's end within seconds
         pod = values["pods"][role]
         lost = [when for when, line in logged_since(pod["name"], pod["containers"][0], deleted)
@@ -227,18 +282,26 @@ def test_09_restart_container_kills_pid_1_and_the_pod_is_ready_again() -> None:
 def test_10_with_persistence_articles_published_while_the_api_is_down_survive_a_new_broker() -> None:
     values = outputs()
     api, broker, job = (values["pods"][r]["name"] for r in ("api", "broker", "job"))
-    marker = f"https://example.com/persisted-{uuid.uuid4().hex}"
-    article = {"source": {"id": None, "name": "live test"}, "author": "live test",
-               "title": "published while the api was down", "description": "", "url": marker,
-               "urlToImage": None, "publishedAt": "2026-11-25T00:00:00Z", "content": ""}
     invoke("delete-pod", api)
-    exec_in(job, "printf '%s' " + json.dumps(json.dumps({"articles": [article]})) +
-            " > /tmp/one.json && NEWS_SOURCE_FILE=/tmp/one.json NEWS_JOB_INTERVAL_SECONDS=0 "
-            "python3 -m apps.news_job")
+    marker = publish_once(job, "published while the api was down")
     invoke("delete-pod", broker)
     invoke("up")
     wait_for(lambda: marker in {a["url"] for a in articles_via_port_forward()},
              "the article published while the api was down", timeout=240)
+
+
+def test_10b_the_job_deployed_with_the_newsapi_source_publishes_what_a_newsapi_server_serves() -> None:
+    """The `newsapi` source end to end, offline: the job pod asks a NewsAPI-shaped server of this
+    test's own, a pod in the stack's namespace, with the stack's newsapiKey secret."""
+    key, served = uuid.uuid4().hex, article("served by the cluster's own NewsAPI")
+    with fake_newsapi(outputs()["namespace"], key, [served]) as url:
+        with deployed_with({"job": {"source": "newsapi", "newsapiUrl": url, "query": "kubernetes"}},
+                           {"newsapiKey": key}):
+            wait_for(lambda: served["url"] in {a["url"] for a in articles_via_port_forward()},
+                     "the fake NewsAPI's article at the api", timeout=120)
+            requests_seen = [line for line in requests_served() if line.startswith("GET ")]
+    assert requests_seen and all(re.fullmatch(r"GET /v2/everything\?q=kubernetes&\S* key accepted", line)
+                                 for line in requests_seen), requests_seen
 
 
 def test_11_ci_tasks_preview_and_deploy() -> None:

@@ -1,0 +1,38 @@
+"""The ci stack deployed for a while with config of a test's own, then deployed back as it was:
+a live test of a config path the ci stack does not take by default (the job's newsapi source)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import yaml
+
+from tests.live.tasks_runner import invoke
+from tools.paths import REPO
+from tools.stack import open_stack
+from tools.stack_secrets import set_secret
+
+PROJECT = "news-tracker"
+
+
+@contextmanager
+def deployed_with(objects: dict[str, dict[str, Any]], secrets: dict[str, str]) -> Iterator[None]:
+    """`invoke up` with each object key of `objects` merged into the ci stack's config and each
+    of `secrets` set as a Pulumi secret; afterwards Pulumi.ci.yaml gets its exact text back and
+    `invoke up` deploys that again, whether the block passed or failed."""
+    path = REPO / "Pulumi.ci.yaml"
+    original = path.read_text()
+    try:
+        document = yaml.safe_load(original)
+        for key, fields in objects.items():
+            document["config"].setdefault(f"{PROJECT}:{key}", {}).update(fields)
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+        stack = open_stack("ci")
+        for key, value in secrets.items():
+            set_secret(stack, f"{PROJECT}:{key}", value)
+        invoke("up")
+        yield
+    finally:
+        path.write_text(original)
+        invoke("up")
