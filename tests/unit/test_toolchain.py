@@ -167,3 +167,18 @@ def test_language_host_is_ours_only_where_the_cli_finds_no_upstream_one(machine:
     upstream = fake_executable(pulumi.parent, "pulumi-language-python", "exit 0\n")
     chosen = resolve_toolchain(machine / "project-home", build=False).host
     assert (chosen.source, chosen.path) == (INSTALLED, upstream)
+
+
+def test_the_engine_uses_our_build_without_asking_its_version_and_checks_a_cli_of_the_users(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Our build's version is the pin: starting it once more per stack task to ask (0.25 s) is
+    skipped. A CLI the user installed is still checked by the SDK, with one `pulumi version`."""
+    from tools import stack
+    monkeypatch.setattr(gobuild, "BUILDS_DIR", tmp_path / "builds")
+    ours = fake_pulumi(tmp_path / "builds" / f"pulumi-{PULUMI_VERSION}-0123" / "bin", PULUMI_VERSION)
+    theirs = fake_pulumi(tmp_path / "usr" / "bin", PULUMI_VERSION)
+
+    assert str(stack._pulumi_command(ours.parent.parent).version) == PULUMI_VERSION
+    assert not (ours.parent / "calls.log").exists()
+    assert str(stack._pulumi_command(theirs.parent.parent).version) == PULUMI_VERSION
+    assert (theirs.parent / "calls.log").read_text() == "version\n"

@@ -1,13 +1,16 @@
-"""Where a no-op `up` spends its time: `python -m bench.profile_up [STACK]` (default: bench).
+"""Where `up` or `down` spends its time: `python -m bench.profile [up|down] [STACK]` (default:
+up on the bench stack).
 
-Runs tools.stack.up in this process, as `invoke up` does, and prints a timeline: imports, the
-cluster probe, every Pulumi CLI command the Automation API runs (with its duration), the first
-line of each engine phase (refresh, update), when the provider process appears, and when the
-inline program starts and ends. The stack must already be deployed, so the `up` changes nothing.
+Runs tools.stack.up or .destroy in this process, as `invoke up` / `invoke down` do, and prints a
+timeline: imports, the cluster probe, every Pulumi CLI command the Automation API runs (with its
+duration), each engine line about a phase or a resource step (e.g. `deleting` / `deleted` of each
+object), when the provider process appears, and when the inline program starts and ends. Profile
+`up` on a deployed stack to see a no-op up; `down` on a deployed one to see a teardown.
 """
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 import time
@@ -59,7 +62,12 @@ def _watch_provider(stop: threading.Event) -> None:
         time.sleep(0.02)
 
 
-def profile(stack: str) -> list[tuple[float, str]]:
+#: Engine lines worth a mark: phases, and each resource step's start and end.
+ENGINE_LINES = re.compile(r"^\s*(Refreshing|Updating|Destroying|Resources:|Duration:)|"
+                          r"\b(creating|created|updating|updated|deleting|deleted|replacing|replaced)\b")
+
+
+def profile(operation: str, stack: str) -> list[tuple[float, str]]:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from pulumi import automation as auto
     from pulumi.automation import _cmd
@@ -80,29 +88,31 @@ def profile(stack: str) -> list[tuple[float, str]]:
         mark("inline program registered everything")
 
     pulumi_stack._run_program = timed_program
-    phases = ("Refreshing", "Updating", "Resources:", "Duration:")
+    engine_method = {"up": "up", "down": "destroy"}[operation]
+    original = getattr(auto.Stack, engine_method)
 
-    original_up = auto.Stack.up
-
-    def up(self: auto.Stack, *args: Any, on_output: Callable[[str], None] | None = None, **kwargs: Any) -> Any:
+    def marking_output(self: auto.Stack, *args: Any, on_output: Callable[[str], None] | None = None,
+                       **kwargs: Any) -> Any:
         def output(line: str) -> None:
-            if any(line.strip().startswith(p) for p in phases):
-                mark(f"engine says: {line.strip()[:50]}")
-        return original_up(self, *args, on_output=output, **kwargs)
+            if ENGINE_LINES.search(line):
+                mark(f"engine says: {' '.join(line.split())[:70]}")
+        return original(self, *args, on_output=output, **kwargs)
 
-    auto.Stack.up = up  # type: ignore[method-assign]
+    setattr(auto.Stack, engine_method, marking_output)
     stop = threading.Event()
     watcher = threading.Thread(target=_watch_provider, args=(stop,), daemon=True)
     watcher.start()
-    mark("up starts")
-    pulumi_stack.up(stack)
-    mark("up done")
+    mark(f"{operation} starts")
+    getattr(pulumi_stack, engine_method)(stack)
+    mark(f"{operation} done")
     stop.set()
     return sorted(_marks)
 
 
 def main(argv: list[str]) -> int:
-    for at, what in profile(argv[0] if argv else "bench"):
+    operation = argv[0] if argv and argv[0] in ("up", "down") else "up"
+    stack = next((a for a in argv if a not in ("up", "down")), "bench")
+    for at, what in profile(operation, stack):
         print(f"{at:6.2f} s  {what}")
     return 0
 
