@@ -19,6 +19,7 @@ import requests
 from tests.live.fake_newsapi import fake_newsapi, requests_served
 from tests.live.graceful import Stopped, delete_gracefully
 from tests.live.pod_logs import logged_since
+from tests.live.proc_sampler import sampling_processes
 from tests.live.stack_config import deployed_with
 from tests.live.steady_state import WINDOW_SECONDS, Window, clients_connected, close_window, open_window
 from tests.live.tasks_runner import (
@@ -80,6 +81,21 @@ def publish_once(job: str, title: str) -> str:
             " > /tmp/one.json && NEWS_SOURCE_FILE=/tmp/one.json NEWS_JOB_INTERVAL_SECONDS=0 "
             "python3 -m apps.news_job")
     return one["url"]
+
+
+def test_00_up_generates_the_broker_password_on_no_command_line_and_in_no_environment() -> None:
+    """While `invoke up` makes the stack secret, every process's argv and environment in /proc
+    (what `ps` shows any local user) is sampled: the new password is in none of them."""
+    config_file = REPO / "Pulumi.ci.yaml"
+    # Generated afresh below (a deployed stack then rotates it: its pods are replaced).
+    config_file.write_text(re.sub(r"^  news-tracker:brokerPassword:\n    secure: \S+\n", "",
+                                  config_file.read_text(), flags=re.M))
+    with sampling_processes() as seen:
+        invoke("up")
+    _, password = broker_credentials()
+    setting = [s for s in seen if b"config\0set\0--secret" in s and b"news-tracker:brokerPassword" in s]
+    assert setting, "the sampler never saw the secret being set"
+    assert [s.replace(b"\0", b" ")[:200] for s in seen if password.encode() in s] == []
 
 
 def test_01_up_admits_every_pod_under_restricted_and_a_second_up_changes_nothing_quietly() -> None:
