@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from tools.cluster import choose_driver
+from tools.cluster import chosen_kubeconfig
 from tools.errors import SetupError
 from tools.paths import REPO
 
@@ -36,5 +36,5 @@ def cluster_target(stack: str) -> ClusterTarget:
     config = stack_config(stack)
     kubeconfig = config.get("kubernetes:kubeconfig")
     return ClusterTarget(
-        kubeconfig=(REPO / os.path.expanduser(kubeconfig)) if kubeconfig else choose_driver().kubeconfig,
+        kubeconfig=(REPO / os.path.expanduser(kubeconfig)) if kubeconfig else chosen_kubeconfig(),
         context=config.get("kubernetes:context"))

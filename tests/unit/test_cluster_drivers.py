@@ -39,3 +39,18 @@ def test_without_override_kind_needs_both_docker_and_kind(
     monkeypatch.delenv(cluster.DRIVER_ENV, raising=False)
     monkeypatch.setattr(cluster, "succeeds", lambda args: args[0] in working)
     assert isinstance(cluster.choose_driver(), expected)
+
+
+@pytest.mark.parametrize("requested", ["kind", "local"])
+def test_the_chosen_kubeconfig_is_the_chosen_drivers(monkeypatch: pytest.MonkeyPatch, requested: str) -> None:
+    monkeypatch.setenv(cluster.DRIVER_ENV, requested)
+    assert cluster.chosen_kubeconfig() == cluster.choose_driver().kubeconfig
+
+
+def test_without_kind_docker_is_not_probed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`docker info` takes tens of milliseconds (more with a daemon): no pod task waits for it in vain."""
+    probed: list[str] = []
+    monkeypatch.delenv(cluster.DRIVER_ENV, raising=False)
+    monkeypatch.setattr(cluster, "succeeds", lambda args: probed.append(args[0]) or False)
+    assert cluster.chosen_kubeconfig() == cluster.KUBECONFIGS["local"]
+    assert probed == ["kind"]
