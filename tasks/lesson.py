@@ -7,14 +7,17 @@ import json
 from contextlib import redirect_stdout
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from invoke import Context, task
 
 from tasks.pods import _pod
-from tasks.session import kubectl, pulumi_stack, reports_setup_errors, stack_name
-from tools import timeline as pod_timeline
+from tasks.session import ImportedOnFirstUse, kubectl, pulumi_stack, reports_setup_errors, stack_name
 from tools.errors import SetupError
-from tools.tour import Tour
+
+# invoke imports every task module on each start (a pod task too): the tour's and the timeline's
+# code is imported by the tasks that run it.
+pod_timeline: Any = ImportedOnFirstUse("tools.timeline")
 
 
 @task(help={"step": "run only this step (1 to 9; default: all)",
@@ -22,6 +25,8 @@ from tools.tour import Tour
 @reports_setup_errors
 def tour(c: Context, step: int = 0, pause: bool = False) -> None:
     """Walk the post's steps on the deployed stack: each kubectl command, its real output, what changed."""
+    from tools.tour import Tour
+
     k, values = kubectl(c)
 
     def up() -> list[str]:

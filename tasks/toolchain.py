@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import shlex
+from typing import Any
 
 from invoke import Context, task
 
-from tasks.session import pulumi_stack, reports_setup_errors, stack_name
+from tasks.session import ImportedOnFirstUse, pulumi_stack, reports_setup_errors, stack_name
 from tools.errors import SetupError
-from tools.toolchain import resolve_toolchain
+
+# The toolchain resolver's modules are imported on first use: invoke imports every task module on
+# each start, and only `toolchain` needs them.
+toolchains: Any = ImportedOnFirstUse("tools.toolchain")
 
 
 @task
@@ -17,7 +21,7 @@ from tools.toolchain import resolve_toolchain
 def toolchain(c: Context) -> None:
     """Reuse the installed Pulumi CLI and provider if compatible, else the cached build, else
     build; say which one is used for each and why."""
-    chosen = resolve_toolchain(pulumi_stack.PULUMI_HOME, build=True)
+    chosen = toolchains.resolve_toolchain(pulumi_stack.PULUMI_HOME, build=True)
     print(chosen.report())
     if chosen.bin_dir is None:
         raise SetupError("the toolchain is incomplete (see the pieces above): the stack tasks cannot run")

@@ -71,7 +71,7 @@ def test_toolchain_reports_and_fails_while_a_piece_is_missing(
         invoke: Invoke, monkeypatch: pytest.MonkeyPatch, bin_dir: Path | None, code: int) -> None:
     asked: list[tuple[Path, bool]] = []
     monkeypatch.setattr(tasks.toolchain, "pulumi_stack", Engine())
-    monkeypatch.setattr(tasks.toolchain, "resolve_toolchain",
+    monkeypatch.setattr(tasks.toolchain.toolchains, "resolve_toolchain",
                         lambda home, build: asked.append((home, build)) or Chosen(bin_dir))
     done = invoke("toolchain")
     assert done.code == code
