@@ -46,7 +46,8 @@ class Broker(Protocol):
         """Open a session; raises BrokerUnavailable."""
 
     def publish(self, bodies: Sequence[str]) -> None:
-        """Send each body as a persistent message and wait until the broker confirms them."""
+        """Send the bodies as persistent messages, all or none, and wait until the broker
+        confirms them; raises BrokerUnavailable, and then none of them was queued."""
 
     def subscribe(self, on_message: Callable[[str], None]) -> None:
         """Deliver each queued message to `on_message`; it is acknowledged once that returns.
@@ -143,16 +144,19 @@ class StompBroker:
         self._connection, self._events = connection, events
 
     def publish(self, bodies: Sequence[str]) -> None:
+        """One STOMP transaction per batch: the broker queues the messages at COMMIT, all of
+        them, and drops a transaction whose connection ends before it. A batch cut off midway
+        leaves nothing, so publishing it again duplicates nothing."""
         if not bodies:
             return
+        transaction = uuid.uuid4().hex
+        self._call("begin", transaction)
+        for body in bodies:
+            self._call("send", self._config.destination, body, content_type="application/json",
+                       headers={"persistent": "true", "transaction": transaction})
         receipt = self._expect_receipt()
-        for number, body in enumerate(bodies, start=1):
-            headers = {"persistent": "true"}
-            if number == len(bodies):
-                headers["receipt"] = receipt  # ActiveMQ handles frames in order: one is enough
-            self._call("send", self._config.destination, body,
-                       content_type="application/json", headers=headers)
-        self._await_receipt(receipt, "the published messages")
+        self._call("commit", transaction, headers={"receipt": receipt})
+        self._await_receipt(receipt, "the published batch")
 
     def subscribe(self, on_message: Callable[[str], None]) -> None:
         self._events.on_frame = lambda frame: self._deliver(frame, on_message)

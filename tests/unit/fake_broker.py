@@ -9,7 +9,8 @@ from apps.newsbus.broker import BrokerUnavailable
 
 class FakeBroker:
     """A queue in memory: it keeps what is published until a subscriber takes it, and can refuse
-    connects or lose the connection on demand."""
+    connects or lose the connection on demand. A publish that loses the connection keeps none of
+    its batch, as ActiveMQ drops a STOMP transaction whose connection ended before COMMIT."""
 
     def __init__(self, refuse_connects: int = 0, fail_publishes: int = 0) -> None:
         self.refuse_connects = refuse_connects
