@@ -1,5 +1,6 @@
 """invoke tasks: `invoke --list` shows them all. Stack and cluster are chosen in one place:
 invoke.yaml (`news_tracker.stack`), overridable with INVOKE_NEWS_TRACKER_STACK=<stack>."""
+import gc
 import sys
 from pathlib import Path
 
@@ -22,3 +23,8 @@ namespace.add_task(benchmark.bench)
 for collection in (ci, cluster, images):
     namespace.add_collection(Collection.from_module(collection))
 namespace.configure({"news_tracker": {"stack": "dev"}})
+
+# What invoke and the task modules imported lives until the process exits: frozen, the collector
+# never scans it again, neither during the task nor at exit, where that scan was 30 of a pod
+# task's 250 ms.
+gc.freeze()
