@@ -1,15 +1,18 @@
 """The local cluster's data plane is closed: etcd answers only clients with a certificate of the
-cluster's CA (the API server), a Secret lies in etcd sealed (secretbox), never in plain text, and
-the API server answers no anonymous request. kind's control plane is kubeadm's: these checks
+cluster's CA (the API server), a Secret lies in etcd sealed (secretbox), never in plain text, the
+API server answers no anonymous request, and a pod reaches the API server on the host but no
+other listener there (the kubelet's, or a service of the test's own bound to every address). kind's control plane is kubeadm's: these checks
 are about the local driver's own processes, so they skip under kind.
 """
 from __future__ import annotations
 
 import base64
+import http.server
 import secrets
 import subprocess
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ import requests
 import yaml
 
 from tools.cluster import choose_driver, kubectl_command
+from tools.cluster.local.images import BUSYBOX_IMAGE
 from tools.cluster.local import layout
 from tools.cluster.local.driver import LocalDriver
 
@@ -88,3 +92,49 @@ def test_the_api_server_answers_no_anonymous_request(pki: Path) -> None:
     for path in ("/api", "/readyz", "/version"):
         answer = requests.get(f"{layout.APISERVER_URL}{path}", verify=str(pki / "ca.crt"), timeout=10)
         assert answer.status_code == 401, (path, answer.status_code)
+
+
+@pytest.fixture(scope="module")
+def in_a_pod(pki: Path) -> Iterator[Callable[[str], str]]:
+    """A busybox pod of the test's own; runs a shell script in it, returning all it printed."""
+    namespace = f"lockdown-pod-{uuid.uuid4().hex[:6]}"
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "probe", "namespace": namespace},
+           "spec": {"containers": [{"name": "probe", "image": BUSYBOX_IMAGE, "imagePullPolicy": "Never",
+                                    "command": ["sleep", "3600"]}],
+                    "terminationGracePeriodSeconds": 0}}
+    kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all(
+        [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}, pod]))
+    try:
+        kubectl("wait", "--namespace", namespace, "--for=condition=Ready", "pod/probe", "--timeout=120s")
+        yield lambda script: kubectl("exec", "--namespace", namespace, "probe", "--", "sh", "-c",
+                                     f"{script} 2>&1; true")
+    finally:
+        kubectl("delete", "namespace", namespace, "--wait=false")
+
+
+class _Page(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"the test's own service")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_pod_reaches_the_api_server_on_the_host_and_no_other_listener_there(
+        in_a_pod: Callable[[str], str]) -> None:
+    server = http.server.ThreadingHTTPServer(("0.0.0.0", 0), _Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        service = f"http://{layout.NODE_IP}:{server.server_address[1]}/"
+        # The host itself reaches it at the bridge's address: only the guard can keep pods out.
+        assert requests.get(service, timeout=5).text == "the test's own service"
+        assert "Connection refused" in in_a_pod(f"wget -T 5 -O - {service}")
+    finally:
+        server.shutdown()
+        server.server_close()
+    # The kubelet listens there too (its API, port 10250): refused as well.
+    assert "Connection refused" in in_a_pod(f"wget -T 5 -O - http://{layout.NODE_IP}:10250/")
+    # The API server answers (HTTP to its HTTPS port: 400), so the TCP connection was made.
+    assert "400 Bad Request" in in_a_pod(f"wget -T 5 -O - http://{layout.NODE_IP}:{layout.APISERVER_PORT}/")

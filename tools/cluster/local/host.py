@@ -1,8 +1,9 @@
 """What the cluster changes on the machine outside its state directory, and how it is undone.
 
 `prepare` records the kernel settings and host directories as they were, creates the pod
-bridge (its gateway address is where the API server listens) and a guard that drops pod
-traffic leaving the bridge; `intact` tells whether those are still there (a reboot removes them).
+bridge (its gateway address is where the API server and the kubelet listen), a guard that drops
+pod traffic leaving the bridge, and one that lets pods reach only the API server on the host and
+other machines nothing at the bridge's address; `intact` tells whether those are still there (a reboot removes them).
 `clean` removes everything a cluster run can leave, whether the
 run ended cleanly or was killed: container processes (found by cgroup), mounts under the state
 directory, pod network namespaces, the bridge, every CNI-/KUBE-/NTK- iptables chain and the
@@ -59,6 +60,7 @@ CNI_CACHE = Path("/var/lib/cni/results")
 KUBELET_DEVICE_PLUGIN_SOCKET = Path("/var/lib/kubelet/device-plugins/kubelet.sock")
 OUR_CHAIN_PREFIXES = ("CNI-", "KUBE-", "NTK-")
 EGRESS_CHAIN = "NTK-EGRESS"
+INPUT_CHAIN = "NTK-INPUT"
 TABLES = ("filter", "nat", "mangle", "raw")
 CGROUP_FS = Path("/sys/fs/cgroup")
 
@@ -85,11 +87,29 @@ def prepare(state: Layout) -> None:
     run(["iptables", "-N", EGRESS_CHAIN])
     run(["iptables", "-A", EGRESS_CHAIN, "-i", layout.BRIDGE, "!", "-o", layout.BRIDGE, "-j", "DROP"])
     run(["iptables", "-I", "FORWARD", "1", "-j", EGRESS_CHAIN])
+    _guard_input()
+
+
+def _guard_input() -> None:
+    """Pods reach the API server on the host (the `kubernetes` Service leads there) and get the
+    answers to what the host opened (probes); any other service of the host, the kubelet's
+    included, refuses them. Nothing but this machine reaches the bridge's address: the API server
+    and the kubelet listen there, and Linux accepts a packet for it on any interface."""
+    rules = (
+        ["-i", layout.BRIDGE, "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"],
+        ["-i", layout.BRIDGE, "-p", "tcp", "--dport", str(layout.APISERVER_PORT), "-j", "ACCEPT"],
+        ["-i", layout.BRIDGE, "-j", "REJECT"],
+        ["-d", layout.NODE_IP, "!", "-i", "lo", "-j", "DROP"],
+    )
+    run(["iptables", "-N", INPUT_CHAIN])
+    for rule in rules:
+        run(["iptables", "-A", INPUT_CHAIN, *rule])
+    run(["iptables", "-I", "INPUT", "1", "-j", INPUT_CHAIN])
 
 
 def intact() -> bool:
-    """Whether what `prepare` made is still there: the bridge with its gateway address, the egress
-    guard, forwarding and the cgroup root. A reboot (or a deleted bridge) undoes them; the
+    """Whether what `prepare` made is still there: the bridge with its gateway address, both
+    guards, forwarding and the cgroup root. A reboot (or a deleted bridge) undoes them; the
     cluster's processes then have to be restarted on a prepared host."""
     if not succeeds(["ip", "link", "show", layout.BRIDGE]):
         return False
@@ -97,6 +117,7 @@ def intact() -> bool:
     return (
         f" {layout.NODE_IP}/{layout.NODE_IP_PREFIX} " in addresses
         and succeeds(["iptables", "-C", "FORWARD", "-j", EGRESS_CHAIN])
+        and succeeds(["iptables", "-C", "INPUT", "-j", INPUT_CHAIN])
         and all(_sysctl_path(name).read_text().strip() == "1" for name in SYSCTLS[:2])
         and all(root.is_dir() for root in _cgroup_roots())
     )
