@@ -1,5 +1,6 @@
 """`cluster.down` leaves the machine as it was: no process, bridge, iptables chain, mount or
-cgroup of the cluster remains, and the kernel settings and host directories it changed are back.
+cgroup of the cluster remains, and the kernel settings and host directories it changed are back;
+a chain and a network namespace of someone else's, named like the cluster's, are still there.
 For kind: no node container, network, volume or mount of ours, and if the project started its
 own dockerd, no dockerd of ours, no docker0 or DOCKER chain, and the host's FORWARD policy,
 kernel settings and directories as they were before it started.
@@ -15,6 +16,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -47,7 +51,7 @@ def our_chains() -> list[str]:
     chains = []
     for save in ("iptables-save", "ip6tables-save"):
         for line in subprocess.run([save], capture_output=True, text=True, check=True).stdout.splitlines():
-            if (line.startswith(":") and line[1:].startswith(host.OUR_CHAIN_PREFIXES)) or " -j NTK-" in line:
+            if (line.startswith(":") and host.is_our_chain(line[1:].split()[0])) or " -j NTK-" in line:
                 chains.append(f"{save}: {line}")
     return chains
 
@@ -131,12 +135,33 @@ def test_down_leaves_nothing_behind_and_up_recovers() -> None:
     assert os.access(driver.kubeconfig, os.R_OK)
 
 
+@contextmanager
+def others_chain_and_netns() -> Iterator[tuple[str, str]]:
+    """A chain (with a jump to it from INPUT) and a network namespace of the test's own, named
+    with the prefixes the cluster's own use: cluster.down must leave both alone."""
+    suffix = uuid.uuid4().hex[:6].upper()
+    chain, netns = f"KUBE-TEST-{suffix}", f"cni-test-{suffix.lower()}"
+    subprocess.run(["iptables", "-N", chain], check=True)
+    subprocess.run(["iptables", "-A", "INPUT", "-j", chain], check=True)
+    subprocess.run(["ip", "netns", "add", netns], check=True)
+    try:
+        yield chain, netns
+    finally:
+        subprocess.run(["iptables", "-D", "INPUT", "-j", chain], check=False)
+        subprocess.run(["iptables", "-X", chain], check=False)
+        subprocess.run(["ip", "netns", "delete", netns], check=False)
+
+
 def local_down_leaves_nothing_behind(driver: LocalDriver) -> None:
     state = driver.state
     before = json.loads(state.machine_before.read_text())
     assert processes_of(state.root), "the cluster should be running before the test"
 
-    invoke("cluster.down")
+    with others_chain_and_netns() as (chain, netns):
+        invoke("cluster.down")
+        assert f"-A INPUT -j {chain}" in subprocess.run(["iptables", "-S", "INPUT"], capture_output=True,
+                                                        text=True, check=True).stdout
+        assert Path("/run/netns", netns).exists()
 
     assert processes_of(state.root) == []
     assert (

@@ -6,8 +6,9 @@ pod traffic leaving the bridge, and one that lets pods reach only the API server
 other machines nothing at the bridge's address; `intact` tells whether those are still there (a reboot removes them).
 `clean` removes everything a cluster run can leave, whether the
 run ended cleanly or was killed: container processes (found by cgroup), mounts under the state
-directory, pod network namespaces, the bridge, every CNI-/KUBE-/NTK- iptables chain and the
-rules jumping to them, the cgroups below the kubelet's cgroup root. `restore` puts the
+directory, the pod network namespaces on its pod network, the bridge, the iptables chains its
+components name (see is_our_chain) and the rules jumping to them, the cgroups below the
+kubelet's cgroup root. What others made (a chain, a namespace) is left alone. `restore` puts the
 recorded kernel settings back and removes host directories that did not exist before.
 """
 
@@ -15,7 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import ipaddress
 import os
+import re
 import shlex
 import signal
 import time
@@ -58,7 +61,18 @@ HOST_DIRS = tuple(
 are fixed in the code), children before parents: `restore` removes those that were absent."""
 CNI_CACHE = Path("/var/lib/cni/results")
 KUBELET_DEVICE_PLUGIN_SOCKET = Path("/var/lib/kubelet/device-plugins/kubelet.sock")
-OUR_CHAIN_PREFIXES = ("CNI-", "KUBE-", "NTK-")
+#: The chains the cluster's components make under fixed names: the kubelet's and kube-proxy's
+#: (iptables mode), the CNI portmap and firewall plugins'.
+FIXED_CHAINS = frozenset({
+    "KUBE-EXTERNAL-SERVICES", "KUBE-FIREWALL", "KUBE-FORWARD", "KUBE-IPTABLES-HINT",
+    "KUBE-KUBELET-CANARY", "KUBE-MARK-DROP", "KUBE-MARK-MASQ", "KUBE-NODEPORTS",
+    "KUBE-POSTROUTING", "KUBE-PROXY-CANARY", "KUBE-PROXY-FIREWALL", "KUBE-SERVICES",
+    "CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-MASQ", "CNI-HOSTPORT-SETMARK", "CNI-FORWARD", "CNI-ADMIN",
+})
+#: Chains named per object: ours, kube-proxy's per Service and endpoint (a 16-character hash),
+#: the CNI bridge plugin's per container (24 hex digits), the portmap plugin's (21 after DN-/SN-).
+NAMED_CHAINS = re.compile(
+    r"NTK-[A-Z]+|KUBE-(SVC|SVL|SEP|EXT|FW|XLB)-[A-Z2-7]{16}|CNI-[0-9a-f]{24}|CNI-(DN|SN)-[0-9a-f]{21}")
 EGRESS_CHAIN = "NTK-EGRESS"
 INPUT_CHAIN = "NTK-INPUT"
 TABLES = ("filter", "nat", "mangle", "raw")
@@ -180,11 +194,11 @@ def _remove_netns_and_socket(bundle: Path) -> None:
 
 
 def _remove_orphan_pod_netns() -> None:
-    """Delete pod network namespaces that no process uses any more.
+    """Delete our pods' network namespaces that no process uses any more.
 
     A cluster whose processes were killed (a stopped session, a crash, another clone's cluster)
     leaves its pods' namespaces mounted under /run/netns, where this state's bundles do not name
-    them. A namespace without a process is garbage whoever made it.
+    them. Ours carry an address of the pod network; one without is someone else's.
     """
     in_use = set()
     for process in Path("/proc").iterdir():
@@ -195,9 +209,20 @@ def _remove_orphan_pod_netns() -> None:
     for namespace in Path("/run/netns").glob("cni-*"):
         with contextlib.suppress(OSError):
             found = namespace.stat()
-            if (found.st_dev, found.st_ino) not in in_use:
+            if (found.st_dev, found.st_ino) not in in_use and _on_pod_network(namespace.name):
                 _unmount(namespace)
                 namespace.unlink(missing_ok=True)
+
+
+def _on_pod_network(netns: str) -> bool:
+    """Whether an interface in the network namespace has an address of the pod network."""
+    try:
+        listing = run(["ip", "-n", netns, "-o", "-4", "addr", "show"])
+    except SetupError:
+        return False
+    network = ipaddress.ip_network(layout.POD_CIDR)
+    return any(ipaddress.ip_interface(address).ip in network
+               for address in re.findall(r" inet (\S+) ", listing))
 
 
 def _kill_cgroup_processes() -> None:
@@ -252,8 +277,26 @@ def _remove_cgroups() -> None:
         for directory in sorted(
             (p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True
         ):
-            directory.rmdir()
-        root.rmdir()
+            _remove_cgroup(directory)
+        _remove_cgroup(root)
+
+
+def _remove_cgroup(directory: Path) -> None:
+    """rmdir one cgroup; one that processes still hold is an error naming them."""
+    try:
+        directory.rmdir()
+    except OSError as error:
+        holders = [f"{pid} ({_command_of(pid)})" for pid in _read_pids(directory / "cgroup.procs")]
+        raise SetupError(f"cgroup {directory} cannot be removed ({error.strerror}); processes in it: "
+                         f"{', '.join(holders) or 'none listed'}: stop them, then run `invoke cluster.down` "
+                         "again") from None
+
+
+def _command_of(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        return "gone"
 
 
 def _unmount_below(root: Path) -> None:
@@ -278,11 +321,8 @@ def _remove_our_chains(iptables: str, table: str) -> None:
         saved = run([f"{iptables}-save", "-t", table])
     except SetupError:  # the table does not exist in this kernel/backend: nothing of ours there
         return
-    ours = [
-        line[1:].split()[0]
-        for line in saved.splitlines()
-        if line.startswith(":") and line[1:].startswith(OUR_CHAIN_PREFIXES)
-    ]
+    ours = [line[1:].split()[0] for line in saved.splitlines()
+            if line.startswith(":") and is_our_chain(line[1:].split()[0])]
     for line in saved.splitlines():
         if not line.startswith("-A "):
             continue
@@ -295,6 +335,12 @@ def _remove_our_chains(iptables: str, table: str) -> None:
         run([iptables, "-t", table, "-F", chain])
     for chain in ours:
         run([iptables, "-t", table, "-X", chain])
+
+
+def is_our_chain(chain: str) -> bool:
+    """Whether the cluster's components name a chain so: a KUBE-TEST or CNI-MINE of someone
+    else's is not ours, even with the same prefix."""
+    return chain in FIXED_CHAINS or NAMED_CHAINS.fullmatch(chain) is not None
 
 
 def _remove_pod_log_links(state: Layout) -> None:
