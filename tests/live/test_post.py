@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import subprocess
 import time
 import uuid
@@ -36,6 +37,7 @@ from tests.live.tasks_runner import (
 from tests.news_apps import free_port
 from tools.paths import REPO
 from tools.stack import open_stack
+from tools.stack_secrets import set_secret
 
 pytestmark = pytest.mark.live
 
@@ -318,6 +320,22 @@ def test_10b_the_job_deployed_with_the_newsapi_source_publishes_what_a_newsapi_s
             requests_seen = [line for line in requests_served() if line.startswith("GET ")]
     assert requests_seen and all(re.fullmatch(r"GET /v2/everything\?q=kubernetes&\S* key accepted", line)
                                  for line in requests_seen), requests_seen
+
+
+def test_10c_a_rotated_broker_password_reaches_every_pod_and_the_old_one_is_refused() -> None:
+    user, old_password = broker_credentials()
+    set_secret(open_stack("ci"), "news-tracker:brokerPassword", secrets.token_urlsafe(24))
+    invoke("up")  # returns once every pod is Ready, which each is only when logged in to the broker
+    _, password = broker_credentials()
+    assert password != old_password
+    values = outputs()
+    marker = publish_once(values["pods"]["job"]["name"], "published after the rotation")
+    wait_for(lambda: marker in {a["url"] for a in articles_via_port_forward()},
+             "an article published after the rotation at the api", timeout=120)
+    with port_forward("--ports", f"{free_port()}:8161") as port:
+        console = f"http://127.0.0.1:{port}/admin/"
+        assert requests.get(console, auth=(user, password), timeout=15).status_code == 200
+        assert requests.get(console, auth=(user, old_password), timeout=15).status_code == 401
 
 
 def test_11_ci_tasks_preview_and_deploy() -> None:
