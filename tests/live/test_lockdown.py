@@ -68,14 +68,15 @@ def etcd_get(pki: Path, key: str) -> bytes:
     return base64.b64decode(kvs[0]["value"])
 
 
-def test_etcd_refuses_a_client_without_a_certificate_of_the_clusters_ca(pki: Path) -> None:
+@pytest.mark.parametrize("url", [f"{layout.ETCD_CLIENT_URL}/health", f"{layout.ETCD_PEER_URL}/version"],
+                         ids=["client port", "peer port"])
+def test_etcd_refuses_a_client_without_a_certificate_of_the_clusters_ca(pki: Path, url: str) -> None:
     with pytest.raises(requests.exceptions.SSLError):
-        requests.get(f"{layout.ETCD_CLIENT_URL}/health", verify=str(pki / "ca.crt"), timeout=10)
+        requests.get(url, verify=str(pki / "ca.crt"), timeout=10)
     with pytest.raises(requests.exceptions.ConnectionError):  # plain HTTP is not served at all
-        requests.get(layout.ETCD_CLIENT_URL.replace("https:", "http:") + "/health", timeout=10)
+        requests.get(url.replace("https:", "http:"), timeout=10)
     client = (str(pki / "apiserver-etcd-client.crt"), str(pki / "apiserver-etcd-client.key"))
-    assert requests.get(f"{layout.ETCD_CLIENT_URL}/health", cert=client, verify=str(pki / "ca.crt"),
-                        timeout=10).status_code == 200
+    assert requests.get(url, cert=client, verify=str(pki / "ca.crt"), timeout=10).status_code == 200
 
 
 def test_a_secret_is_sealed_in_etcd_and_read_back_whole_through_the_api_server(

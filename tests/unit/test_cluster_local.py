@@ -154,3 +154,14 @@ def test_a_config_with_the_same_content_is_not_written_again(state: Layout) -> N
     assert (after.st_mtime_ns, after.st_ctime_ns) == (before.st_mtime_ns, before.st_ctime_ns)
     path.write_text("changed: true\n")
     assert configs.kube_proxy_config(state).read_text() != "changed: true\n"
+
+
+def test_a_private_config_is_created_with_its_final_mode_never_chmod_ed_after(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kubeconfig holds a client key: created 0644 and chmod-ed to 0600 afterwards, others could
+    open it in between."""
+    chmods: list[int] = []
+    monkeypatch.setattr(Path, "chmod", lambda self, mode: chmods.append(mode))
+    path = configs._write(tmp_path / "admin.kubeconfig", "client-key-data: x\n", mode=0o600)
+    assert (path.stat().st_mode & 0o777, chmods) == (0o600, [])
+    assert [p.name for p in tmp_path.iterdir()] == ["admin.kubeconfig"]  # no temporary left

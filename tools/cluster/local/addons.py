@@ -6,10 +6,12 @@ plain string substitution so what gets applied can be read in the files themselv
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from string import Template
 
+from apps.images import RUNTIME_UID
 from tools.cluster.commands import run
 from tools.cluster.local import layout
 from tools.cluster.local.images import BUSYBOX_IMAGE, COREDNS_IMAGE
@@ -47,6 +49,9 @@ def apply_addons(kubectl: Sequence[str], state: Layout) -> None:
     for index in range(layout.HOSTPATH_VOLUMES):
         directory = state.volumes / f"pv-{index}"
         directory.mkdir(parents=True, exist_ok=True)
-        directory.chmod(0o777)  # pods run as any user; the volume is theirs
+        # The project's pods run as RUNTIME_UID (hostPath volumes get no fsGroup ownership): the
+        # volume is that user's and its group's, and closed to every other.
+        os.chown(directory, RUNTIME_UID, RUNTIME_UID)
+        directory.chmod(0o770)
         documents.append(render("persistent-volume", name=f"news-tracker-pv-{index}", path=directory))
     run([*kubectl, "apply", "-f", "-"], stdin="\n---\n".join(documents))

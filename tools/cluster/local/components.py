@@ -34,6 +34,11 @@ def etcd(binaries: Binaries, state: Layout) -> Process:
             f"--key-file={state.pki / 'etcd-server.key'}",
             "--client-cert-auth=true",  # (a trusted CA file alone already makes etcd require one)
             f"--trusted-ca-file={state.pki / 'ca.crt'}",
+            # A single member has no peers; its peer port is closed the same way all the same.
+            f"--peer-cert-file={state.pki / 'etcd-server.crt'}",
+            f"--peer-key-file={state.pki / 'etcd-server.key'}",
+            "--peer-client-cert-auth=true",
+            f"--peer-trusted-ca-file={state.pki / 'ca.crt'}",
             "--log-level=warn",
         ],
         http_ok(f"{layout.ETCD_CLIENT_URL}/health", ca_file=state.pki / "ca.crt",

@@ -202,7 +202,13 @@ def _write(path: Path, content: str, mode: int = 0o644) -> Path:
     write to it, and `cluster.up` builds every component's config, running or not."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.is_file() or path.read_text() != content:
-        path.write_text(content)
+        # Made with its final mode and renamed into place: a kubeconfig's key is never readable
+        # by others, not even between a write and a chmod.
+        temporary = path.with_name(f".{path.name}.{os.getpid()}")
+        temporary.unlink(missing_ok=True)
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), "w") as file:
+            file.write(content)
+        temporary.replace(path)
     if path.stat().st_mode & 0o777 != mode:  # a chmod is an event to that watch too
         path.chmod(mode)
     return path

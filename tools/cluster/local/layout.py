@@ -27,7 +27,7 @@ CLUSTER_DOMAIN = "cluster.local"
 APISERVER_PORT = 6443
 ETCD_CLIENT_URL = "https://127.0.0.1:2379"
 """TLS with client certificates: the API server is etcd's only client."""
-ETCD_PEER_URL = "http://127.0.0.1:2380"
+ETCD_PEER_URL = "https://127.0.0.1:2380"
 APISERVER_URL = f"https://{NODE_IP}:{APISERVER_PORT}"
 CGROUP_ROOT = "/news-tracker"
 """The kubelet's cgroup root: every pod and container cgroup is made below it."""
