@@ -32,9 +32,12 @@ esac
 
 def fake_provider(directory: Path, version: str) -> Path:
     """A `pulumi-resource-kubernetes` speaking the plugin protocol: it prints its port and answers
-    GetPluginInfo with `version` until SIGINT, as a real provider in attach mode does."""
+    GetPluginInfo with `version` until SIGINT, as a real provider in attach mode does. SIGINT is
+    blocked before the port is printed and taken with sigtimedwait: a Python handler could run
+    before it was installed, or inside Event.wait holding the lock that its own set() needs, and
+    the process then hung until the prober's 5 s wait ran out and killed it."""
     return fake_executable(directory, "pulumi-resource-kubernetes", f"""\
-import signal, threading, grpc
+import signal, grpc
 from concurrent import futures
 from pulumi.runtime.proto import plugin_pb2, provider_pb2_grpc
 
@@ -42,14 +45,13 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
     def GetPluginInfo(self, request, context):
         return plugin_pb2.PluginInfo(version="{version}")
 
+signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT])  # the server's threads inherit the mask
 server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
 provider_pb2_grpc.add_ResourceProviderServicer_to_server(Provider(), server)
 port = server.add_insecure_port("127.0.0.1:0")
 server.start()
 print(port, flush=True)
-stop = threading.Event()
-signal.signal(signal.SIGINT, lambda *_: stop.set())
-stop.wait(60)
+signal.sigtimedwait([signal.SIGINT], 60)
 server.stop(0)
 """, interpreter=sys.executable)
 
