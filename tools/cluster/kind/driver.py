@@ -16,6 +16,7 @@ their /var volumes keep etcd, the kubelet's state and the images. Only `down` de
 from __future__ import annotations
 
 import ipaddress
+import json
 import shutil
 import subprocess
 import time
@@ -105,8 +106,29 @@ class KindDriver:
         if not (succeeds_with(["docker", "info"], env) and any(self._containers(env).values())):
             raise SetupError("the kind cluster is not running: run `invoke cluster.up` first")
         kind = kind_command()
+        nodes = run(["docker", "ps", "--all", "--quiet", "--no-trunc", "--filter",
+                     f"label={CLUSTER_LABEL}={CLUSTER_NAME}"], env=env).split()
+        loaded = self._loaded_archives(nodes)
         for archive in archives:
+            if str(archive) in loaded:  # the archive's path names its content
+                say(f"{archive.name}: already on every node")
+                continue
             run([kind, "load", "image-archive", str(archive), "--name", CLUSTER_NAME], env=env)
+            loaded.add(str(archive))
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.loaded_record.write_text(json.dumps({"nodes": sorted(nodes), "archives": sorted(loaded)}))
+
+    @property
+    def loaded_record(self) -> Path:
+        return self.root / "loaded-images.json"
+
+    def _loaded_archives(self, nodes: list[str]) -> set[str]:
+        """The archives loaded into these very node containers (a new cluster has new ones, and
+        a stopped node keeps its images when started again)."""
+        if not self.loaded_record.is_file():
+            return set()
+        record = json.loads(self.loaded_record.read_text())
+        return set(record["archives"]) if record["nodes"] == sorted(nodes) else set()
 
     def _create(self, kind: str, env: dict[str, str]) -> None:
         from tools.cluster.kind.node_image import ensure_node_image  # the image builder's imports are heavy
