@@ -36,7 +36,11 @@ def test_a_component_that_dies_at_start_names_its_log_and_shows_its_tail(state: 
 
 
 def test_a_started_process_is_tracked_by_pid_file_and_stopped(state: Layout) -> None:
-    sleeper = processes.Process("sleeper", [sys.executable, "-c", "import time; time.sleep(60)"], lambda: True)
+    # Ready once its code runs, as a real component's probe is: just after start() the process
+    # can still be inside exec, with an empty /proc/<pid>/environ that holds no marker yet.
+    up = state.root / "sleeper.up"
+    code = f"import pathlib, time; pathlib.Path({str(up)!r}).touch(); time.sleep(60)"
+    sleeper = processes.Process("sleeper", [sys.executable, "-c", code], up.exists)
     started = processes.start(state, sleeper)
     processes.wait_ready(state, [started], timeout=30)
     assert processes.running(state, "sleeper")
