@@ -1,5 +1,8 @@
 """Every process's command line and environment, sampled while a block runs: what any local user
-could read in `ps` or /proc at that moment (the environment, root only, is sampled too)."""
+could read in `ps` or /proc at that moment (the environment, root only, is sampled too).
+
+A pod's containers get their Secrets as environment variables by design (the broker's password
+is the broker's and its clients'): their environment is left out, their command lines are not."""
 from __future__ import annotations
 
 import threading
@@ -14,11 +17,12 @@ def _snapshot(seen: set[bytes]) -> None:
     for process in Path("/proc").iterdir():
         if not process.name.isdigit():
             continue
-        for name in ("cmdline", "environ"):
-            try:
+        try:
+            in_a_pod = b"/kubepods" in (process / "cgroup").read_bytes()
+            for name in ("cmdline",) if in_a_pod else ("cmdline", "environ"):
                 seen.add((process / name).read_bytes())
-            except OSError:
-                pass  # gone meanwhile, or a kernel thread
+        except OSError:
+            pass  # gone meanwhile, or a kernel thread
 
 
 @contextmanager

@@ -86,8 +86,9 @@ def publish_once(job: str, title: str) -> str:
 
 
 def test_00_up_generates_the_broker_password_on_no_command_line_and_in_no_environment() -> None:
-    """While `invoke up` makes the stack secret, every process's argv and environment in /proc
-    (what `ps` shows any local user) is sampled: the new password is in none of them."""
+    """While `invoke up` makes the stack secret, every process's argv in /proc (what `ps` shows
+    any local user) and the environment of every process outside the pods (whose containers get
+    it from the Secret by design) are sampled: the new password is in none of them."""
     config_file = REPO / "Pulumi.ci.yaml"
     # Generated afresh below (a deployed stack then rotates it: its pods are replaced).
     config_file.write_text(re.sub(r"^  news-tracker:brokerPassword:\n    secure: \S+\n", "",
