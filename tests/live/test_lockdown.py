@@ -131,11 +131,11 @@ def test_a_pod_reaches_the_api_server_on_the_host_and_no_other_listener_there(
         service = f"http://{layout.NODE_IP}:{server.server_address[1]}/"
         # The host itself reaches it at the bridge's address: only the guard can keep pods out.
         assert requests.get(service, timeout=5).text == "the test's own service"
-        assert "Connection refused" in in_a_pod(f"wget -T 5 -O - {service}")
+        assert "Connection refused" in in_a_pod(f"timeout 10 wget -q -O - {service}")
     finally:
         server.shutdown()
         server.server_close()
     # The kubelet listens there too (its API, port 10250): refused as well.
-    assert "Connection refused" in in_a_pod(f"wget -T 5 -O - http://{layout.NODE_IP}:10250/")
+    assert "Connection refused" in in_a_pod(f"timeout 10 wget -q -O - http://{layout.NODE_IP}:10250/")
     # The API server answers (HTTP to its HTTPS port: 400), so the TCP connection was made.
-    assert "400 Bad Request" in in_a_pod(f"wget -T 5 -O - http://{layout.NODE_IP}:{layout.APISERVER_PORT}/")
+    assert "400 Bad Request" in in_a_pod(f"timeout 10 wget -q -O - http://{layout.NODE_IP}:{layout.APISERVER_PORT}/")
