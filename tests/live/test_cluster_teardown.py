@@ -143,13 +143,17 @@ def others_chain_and_netns() -> Iterator[tuple[str, str]]:
     chain, netns = f"KUBE-TEST-{suffix}", f"cni-test-{suffix.lower()}"
     subprocess.run(["iptables", "-N", chain], check=True)
     subprocess.run(["iptables", "-A", "INPUT", "-j", chain], check=True)
-    subprocess.run(["ip", "netns", "add", netns], check=True)
+    # Mounted on a file as `ip netns add` would, without the bind mount of /run/netns that
+    # `ip netns add` makes once and leaves behind (over the pods' own namespaces).
+    Path("/run/netns", netns).touch()
+    subprocess.run(["unshare", f"--net=/run/netns/{netns}", "true"], check=True)
     try:
         yield chain, netns
     finally:
         subprocess.run(["iptables", "-D", "INPUT", "-j", chain], check=False)
         subprocess.run(["iptables", "-X", chain], check=False)
-        subprocess.run(["ip", "netns", "delete", netns], check=False)
+        subprocess.run(["umount", f"/run/netns/{netns}"], check=False)
+        Path("/run/netns", netns).unlink(missing_ok=True)
 
 
 def local_down_leaves_nothing_behind(driver: LocalDriver) -> None:

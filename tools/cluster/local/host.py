@@ -187,10 +187,21 @@ def _remove_netns_and_socket(bundle: Path) -> None:
         path = namespace.get("path", "")
         if namespace.get("type") == "network" and path.startswith(("/run/netns/", "/var/run/netns/")):
             _unmount(Path(path))
-            Path(path).unlink(missing_ok=True)
+            _remove_netns_file(Path(path))
     address = bundle / "address"
     if address.is_file():
         Path(address.read_text().strip().removeprefix("unix://")).unlink(missing_ok=True)
+
+
+def _remove_netns_file(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as error:
+        # `ip netns add` bind-mounts /run/netns over itself once; a namespace mounted before
+        # that stays mounted underneath, out of reach of this path.
+        raise SetupError(f"cannot remove pod network namespace {path} ({error.strerror}): it is "
+                         "still mounted under a later bind mount of its directory (made by `ip netns "
+                         "add`?); see `grep netns /proc/self/mountinfo`") from None
 
 
 def _remove_orphan_pod_netns() -> None:
