@@ -18,7 +18,8 @@ from tools.images.archive import ImageConfig, write_docker_archive, write_layer
 
 
 @pytest.fixture
-def state(tmp_path: Path) -> Layout:
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Layout:
+    monkeypatch.setattr(processes, "READY_POLL_SECONDS", 0.01)  # these probes cost nothing
     return Layout.under(tmp_path / "cluster")
 
 
