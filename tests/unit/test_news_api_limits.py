@@ -116,7 +116,7 @@ def open_idle(url: str, clients: list[socket.socket]) -> socket.socket:
 
 
 def test_a_silent_connection_is_closed_after_the_timeout(idle_clients: list[socket.socket]) -> None:
-    with serving(make_server(ArticleStore(10), threading.Event(), "127.0.0.1", 0, timeout=0.3)) as url:
+    with serving(make_server(ArticleStore(10), threading.Event(), "127.0.0.1", 0, timeout=0.1)) as url:
         idle = open_idle(url, idle_clients)
         started = time.monotonic()
 
