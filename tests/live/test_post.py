@@ -96,7 +96,8 @@ def test_00_up_generates_the_broker_password_on_no_command_line_and_in_no_enviro
     with sampling_processes() as seen:
         invoke("up")
     _, password = broker_credentials()
-    setting = [s for s in seen if b"config\0set\0--secret" in s and b"news-tracker:brokerPassword" in s]
+    setting = [s for s in seen if all(word in s.split(b"\0") for word in
+                                      (b"config", b"set", b"--secret", b"news-tracker:brokerPassword"))]
     assert setting, "the sampler never saw the secret being set"
     assert [s.replace(b"\0", b" ")[:200] for s in seen if password.encode() in s] == []
 
