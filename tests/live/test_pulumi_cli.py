@@ -108,8 +108,8 @@ def test_1_preview_runs_the_program_through_the_projects_host(terminal: Terminal
     before = terminal.host_log()
     done = terminal.pulumi("preview", "--stack", "ci")
     # After test_post.py everything is to create; run alone on a deployed stack, the new secret
-    # replaces the credentials Secret.
-    assert re.search(r"^Resources:\n\s+(\+ \d+ to create|\+-1 to replace)$", done.stdout, re.M), done.stdout[-3000:]
+    # replaces the credentials Secret and every pod that reads it.
+    assert re.search(r"^Resources:\n\s+(\+ \d+ to create|\+-\d+ to replace)$", done.stdout, re.M), done.stdout[-3000:]
     assert " error" not in done.stdout, done.stdout[-3000:]
     if terminal.uses_our_host():
         assert runs_logged(terminal, before, dry_run=True) == 1, terminal.host_log()[len(before):]
