@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -175,7 +176,7 @@ def test_exit_codes_map_to_run_responses_as_upstream(returncode: int, response: 
     assert run_response(returncode) == response
 
 
-def run_shim(program_dir: Path, main: str) -> subprocess.CompletedProcess[str]:
+def run_shim(program_dir: Path, main: str, sigint_ignored: bool = False) -> subprocess.CompletedProcess[str]:
     """The shim as the host starts it, without an engine: pulumi.log then writes to stderr."""
     program_dir.mkdir()
     (program_dir / "__main__.py").write_text(main)
@@ -184,6 +185,7 @@ def run_shim(program_dir: Path, main: str) -> subprocess.CompletedProcess[str]:
          "--dry_run", "true", "--parallel", "2", "."],
         env={**os.environ, "PULUMI_CONFIG": json.dumps({"p:key": "value", "p:pw": "s3"}),
              "PULUMI_CONFIG_SECRET_KEYS": json.dumps(["p:pw"])},
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None,
         capture_output=True, text=True, timeout=60)
 
 
@@ -211,7 +213,9 @@ def test_an_unhandled_exception_exits_32_with_the_traceback_from_the_programs_fr
 
 
 def test_a_cancel_sigint_ends_the_program_quietly_as_already_reported(tmp_path: Path) -> None:
-    done = run_shim(tmp_path / "prog", "import os, signal, time\nos.kill(os.getpid(), signal.SIGINT)\ntime.sleep(5)\n")
+    # Started with SIGINT ignored, as by a CLI run from a background job: the cancel still works.
+    done = run_shim(tmp_path / "prog", "import os, signal, time\nos.kill(os.getpid(), signal.SIGINT)\ntime.sleep(5)\n",
+                    sigint_ignored=True)
     assert done.returncode == 32
     assert "Traceback" not in done.stderr and "KeyboardInterrupt" not in done.stderr
 

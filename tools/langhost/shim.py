@@ -15,6 +15,7 @@ keys in PULUMI_CONFIG / PULUMI_CONFIG_SECRET_KEYS), and exits as it does:
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 # Running as a script put this file's directory first on sys.path; the program must not see it.
@@ -108,4 +109,7 @@ def run(options: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
+    # The host cancels a run with SIGINT. Python installs its KeyboardInterrupt handler only when
+    # SIGINT is not ignored at start, and a CLI started as a background job inherits it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.exit(run(parse(sys.argv[1:])))
