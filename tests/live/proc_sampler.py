@@ -18,7 +18,8 @@ def _snapshot(seen: set[bytes]) -> None:
         if not process.name.isdigit():
             continue
         try:
-            in_a_pod = b"/kubepods" in (process / "cgroup").read_bytes()
+            # .../kubepods/... (cgroupfs driver) or ...kubepods-....slice (systemd, kind's nodes)
+            in_a_pod = b"kubepods" in (process / "cgroup").read_bytes()
             for name in ("cmdline",) if in_a_pod else ("cmdline", "environ"):
                 seen.add((process / name).read_bytes())
         except OSError:
