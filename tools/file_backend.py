@@ -27,14 +27,22 @@ def checkpoint(stack: str, backend: Path) -> Path | None:
     return None
 
 
-def stack_outputs(stack: str, backend: Path) -> dict[str, Any] | None:
-    """The stack's outputs as plain values, or None when they cannot be read without the CLI."""
+def latest_deployment(stack: str, backend: Path) -> dict[str, Any] | None:
+    """The checkpoint's latest deployment (resources, pending operations), or None when there is
+    no checkpoint or it cannot be read without the CLI (compressed, or being written)."""
     path = checkpoint(stack, backend)
     if path is None or path.suffix != ".json":
         return None
     try:
-        latest = json.loads(path.read_text()).get("checkpoint", {}).get("latest") or {}
+        return json.loads(path.read_text()).get("checkpoint", {}).get("latest") or {}
     except (OSError, ValueError):
+        return None
+
+
+def stack_outputs(stack: str, backend: Path) -> dict[str, Any] | None:
+    """The stack's outputs as plain values, or None when they cannot be read without the CLI."""
+    latest = latest_deployment(stack, backend)
+    if latest is None:
         return None
     roots = [r for r in latest.get("resources") or [] if r.get("type") == "pulumi:pulumi:Stack"]
     outputs = (roots[0].get("outputs") or {}) if roots else {}

@@ -3,7 +3,6 @@ quick when they already run; when it cannot be done the session FAILS with the r
 skips."""
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import pytest
@@ -53,11 +52,9 @@ def ci_stack_destroyed_at_the_end(cluster_with_images: None) -> Iterator[None]:
 def ci_stack_holds_resources() -> bool:
     """Read from the checkpoint file (a no-op `down` costs an engine run): True unless it
     surely holds nothing."""
-    path = file_backend.checkpoint("ci", outputs_cache.BACKEND)
-    if path is None:
+    if file_backend.checkpoint("ci", outputs_cache.BACKEND) is None:
         return False
-    try:
-        latest = json.loads(path.read_text()).get("checkpoint", {}).get("latest") or {}
-    except (OSError, ValueError):  # compressed, or being written: let `down` decide
+    latest = file_backend.latest_deployment("ci", outputs_cache.BACKEND)
+    if latest is None:  # unreadable here: let `down` decide
         return True
     return bool(latest.get("resources") or latest.get("pending_operations"))

@@ -8,12 +8,11 @@ from typing import Any
 
 import yaml
 
+from settings import PROJECT
 from tests.live.tasks_runner import invoke
 from tools.paths import REPO
 from tools.stack import open_stack
 from tools.stack_secrets import set_secret
-
-PROJECT = "news-tracker"
 
 
 @contextmanager
