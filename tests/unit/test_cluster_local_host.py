@@ -3,6 +3,7 @@ name (with the rules jumping to them), and a cgroup it cannot remove is an error
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -70,3 +71,62 @@ def test_a_cgroup_still_in_use_is_an_error_naming_its_processes(
 
     with pytest.raises(SetupError, match=r"cgroup .*/pod1 cannot be removed .*processes in it: 1 \(.+\)"):
         host._remove_cgroups()
+
+
+class Machine:
+    """The kernel settings in a directory, a boot id, and `prepare`'s commands recorded, not run."""
+
+    def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.root = root
+        self.state = SimpleNamespace(machine_before=root / "state" / "machine-before.json")
+        self.boot("first-boot", {name: "0" for name in host.SYSCTLS})
+        monkeypatch.setattr(host, "_sysctl_path", lambda name: root / "sys" / name)
+        monkeypatch.setattr(host, "BOOT_ID", root / "boot_id")
+        monkeypatch.setattr(host, "HOST_DIRS", ())
+        for name in ("run", "_make_cgroup_root", "_guard_input"):
+            monkeypatch.setattr(host, name, lambda *args, **kwargs: "")
+
+    def boot(self, boot_id: str, sysctls: dict[str, str]) -> None:
+        (self.root / "boot_id").write_text(boot_id + "\n")
+        for name, value in sysctls.items():
+            self.set(name, value)
+
+    def set(self, name: str, value: str) -> None:
+        path = self.root / "sys" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(value + "\n")
+
+    def get(self, name: str) -> str:
+        return (self.root / "sys" / name).read_text().strip()
+
+
+@pytest.fixture
+def machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Machine:
+    return Machine(tmp_path, monkeypatch)
+
+
+def test_down_puts_back_what_the_run_changed(machine: Machine) -> None:
+    host.prepare(machine.state)
+    assert machine.get("net/ipv4/ip_forward") == "1"
+    machine.set("vm/overcommit_memory", "1")  # the kubelet's, at start-up
+    host.restore(machine.state)
+    assert {name: machine.get(name) for name in host.SYSCTLS} == {name: "0" for name in host.SYSCTLS}
+    assert not machine.state.machine_before.exists()
+
+
+def test_a_second_prepare_in_the_same_boot_keeps_the_settings_from_before_the_cluster(machine: Machine) -> None:
+    host.prepare(machine.state)
+    host.prepare(machine.state)  # the bridge was deleted: prepared again, the settings are ours now
+    host.restore(machine.state)
+    assert machine.get("net/ipv4/ip_forward") == "0"
+
+
+def test_after_a_reboot_what_others_set_before_the_cluster_is_kept(machine: Machine) -> None:
+    host.prepare(machine.state)
+    machine.boot("second-boot", {name: "0" for name in host.SYSCTLS})
+    machine.set("net/ipv4/ip_forward", "1")  # Docker, started at boot
+    host.prepare(machine.state)
+    machine.set("vm/overcommit_memory", "1")
+    host.restore(machine.state)
+    assert machine.get("net/ipv4/ip_forward") == "1"
+    assert machine.get("vm/overcommit_memory") == "0"

@@ -1,6 +1,7 @@
 """What the cluster changes on the machine outside its state directory, and how it is undone.
 
-`prepare` records the kernel settings and host directories as they were, creates the pod
+`prepare` records the kernel settings and host directories as this boot had them before the
+cluster changed any, creates the pod
 bridge (its gateway address is where the API server and the kubelet listen), a guard that drops
 pod traffic leaving the bridge, and one that lets pods reach only the API server on the host and
 other machines nothing at the bridge's address; `intact` tells whether those are still there (a reboot removes them).
@@ -8,8 +9,9 @@ other machines nothing at the bridge's address; `intact` tells whether those are
 run ended cleanly or was killed: container processes (found by cgroup), mounts under the state
 directory, the pod network namespaces on its pod network, the bridge, the iptables chains its
 components name (see is_our_chain) and the rules jumping to them, the cgroups below the
-kubelet's cgroup root. What others made (a chain, a namespace) is left alone. `restore` puts the
-recorded kernel settings back and removes host directories that did not exist before.
+kubelet's cgroup root. What others made (a chain, a namespace) is left alone. `restore` puts back
+the kernel settings that changed since they were recorded and removes host directories that did
+not exist before.
 """
 
 from __future__ import annotations
@@ -77,21 +79,12 @@ EGRESS_CHAIN = "NTK-EGRESS"
 INPUT_CHAIN = "NTK-INPUT"
 TABLES = ("filter", "nat", "mangle", "raw")
 CGROUP_FS = Path("/sys/fs/cgroup")
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 
 
 def prepare(state: Layout) -> None:
-    """Record the machine's settings (first time only), then make the bridge and egress guard."""
-    if not state.machine_before.is_file():
-        before = {
-            "sysctls": {
-                name: _sysctl_path(name).read_text().strip()
-                for name in SYSCTLS
-                if _sysctl_path(name).exists()
-            },
-            "absent_dirs": [str(path) for path in HOST_DIRS if not path.exists()],
-        }
-        state.machine_before.parent.mkdir(parents=True, exist_ok=True)
-        state.machine_before.write_text(json.dumps(before, indent=2))
+    """Record the machine's settings, then make the bridge and the guards."""
+    _record_machine(state)
     for name in SYSCTLS[:2]:
         _sysctl_path(name).write_text("1")
     _make_cgroup_root()
@@ -102,6 +95,27 @@ def prepare(state: Layout) -> None:
     run(["iptables", "-A", EGRESS_CHAIN, "-i", layout.BRIDGE, "!", "-o", layout.BRIDGE, "-j", "DROP"])
     run(["iptables", "-I", "FORWARD", "1", "-j", EGRESS_CHAIN])
     _guard_input()
+
+
+def _record_machine(state: Layout) -> None:
+    """The kernel settings as this boot had them before the cluster changed any, and the host
+    directories that did not exist. Within one boot the first record stands (a second `prepare`
+    sees the cluster's own settings); after a reboot the kernel starts afresh, and what others set
+    since (Docker's ip_forward) is theirs to keep, so the settings are recorded again."""
+    boot = BOOT_ID.read_text().strip()
+    record = json.loads(state.machine_before.read_text()) if state.machine_before.is_file() else None
+    if record is not None and record.get("boot_id") == boot:
+        return
+    absent = {path for path in map(str, HOST_DIRS) if not Path(path).exists()}
+    record = {
+        "boot_id": boot,
+        "sysctls": {name: _sysctl_path(name).read_text().strip() for name in SYSCTLS if _sysctl_path(name).exists()},
+        # a directory an earlier run created and left is still not the machine's own
+        "absent_dirs": [path for path in map(str, HOST_DIRS)
+                        if path in absent or path in (record or {}).get("absent_dirs", [])],
+    }
+    state.machine_before.parent.mkdir(parents=True, exist_ok=True)
+    state.machine_before.write_text(json.dumps(record, indent=2))
 
 
 def _guard_input() -> None:
@@ -158,12 +172,13 @@ def clean(state: Layout) -> None:
 
 
 def restore(state: Layout) -> None:
-    """Put back the kernel settings recorded by the first `prepare`; drop dirs that were absent."""
+    """Put back the kernel settings that changed since they were recorded; drop dirs that were absent."""
     if not state.machine_before.is_file():
         return
     before = json.loads(state.machine_before.read_text())
     for name, value in before["sysctls"].items():
-        _sysctl_path(name).write_text(value)
+        if _sysctl_path(name).read_text().strip() != value:
+            _sysctl_path(name).write_text(value)
     for directory in before["absent_dirs"]:
         with contextlib.suppress(OSError):  # only if empty: never removes what someone else put there
             Path(directory).rmdir()
