@@ -76,8 +76,9 @@ class _SessionEvents(stomp.ConnectionListener):  # type: ignore[misc]
         self.settled.set()
 
     def on_error(self, frame: Any) -> None:
-        self.error = frame.headers.get("message", "") or frame.body or "ERROR frame"
-        log.warning("broker error: %s", self.error)
+        error = frame.headers.get("message", "") or frame.body or "ERROR frame"
+        log.warning("broker error: %s", error)
+        self.error = self.error or error  # the first says why (a refused SEND, then its failed COMMIT)
         self.settled.set()
 
     def on_disconnected(self) -> None:
@@ -149,6 +150,9 @@ class StompBroker:
         leaves nothing, so publishing it again duplicates nothing."""
         if not bodies:
             return
+        # A frame the broker refuses (no right to the queue) is answered by an ERROR frame, for a
+        # SEND in a transaction by the SEND's or the COMMIT's: any ERROR from here on refuses the batch.
+        self._events.error = ""
         transaction = uuid.uuid4().hex
         self._call("begin", transaction)
         for body in bodies:
@@ -160,6 +164,7 @@ class StompBroker:
 
     def subscribe(self, on_message: Callable[[str], None]) -> None:
         self._events.on_frame = lambda frame: self._deliver(frame, on_message)
+        self._events.error = ""
         receipt = self._expect_receipt()
         self._call("subscribe", self._config.destination, id="news", ack="client-individual",
                    headers={"receipt": receipt})
@@ -196,6 +201,8 @@ class StompBroker:
     def _await_receipt(self, receipt: str, what: str) -> None:
         arrived = self._events.receipts[receipt].wait(self._timeout)
         del self._events.receipts[receipt]
+        if self._events.error:
+            raise BrokerUnavailable(f"the broker refused {what}: {self._events.error}")
         if not arrived or not self._events.connected:
             raise BrokerUnavailable(f"the broker did not confirm {what}")
 
