@@ -9,7 +9,7 @@ import pulumi_kubernetes as k8s
 from pulumi.runtime.config import CONFIG, get_config_env
 
 from components import (
-    ActiveMQBroker, ActiveMQBrokerArgs, Credentials, FileSource, NewsApi, NewsApiArgs,
+    ActiveMQBroker, ActiveMQBrokerArgs, BrokerLogins, Credentials, FileSource, NewsApi, NewsApiArgs,
     NewsApiSource, NewsJob, NewsJobArgs,
 )
 from components.pod import PART_OF_LABEL
@@ -35,6 +35,14 @@ def job_source(settings: Settings, config: pulumi.Config, rendering: bool) -> Fi
     return FileSource(articles_path(settings).read_text())
 
 
+def broker_logins(settings: Settings, config: pulumi.Config) -> BrokerLogins:
+    """A login per role, each password its own stack secret."""
+    return BrokerLogins(
+        admin=Credentials(settings.broker.user, config.require_secret("brokerPassword")),
+        publisher=Credentials(settings.broker.publisher_user, config.require_secret("brokerPublisherPassword")),
+        consumer=Credentials(settings.broker.consumer_user, config.require_secret("brokerConsumerPassword")))
+
+
 def main() -> None:
     settings = from_config({**get_config_env(), **CONFIG.get()})
     bound_every_wait(settings.ready_timeout_seconds)
@@ -56,9 +64,8 @@ def main() -> None:
     broker = ActiveMQBroker("activemq", ActiveMQBrokerArgs(
         namespace=settings.namespace,
         environment=settings.environment,
-        # Rendered manifests reference the Secret by name and never carry its value.
-        credentials=None if rendering else Credentials(settings.broker.user,
-                                                       config.require_secret("brokerPassword")),
+        # Rendered manifests reference the Secrets by name and never carry their values.
+        logins=None if rendering else broker_logins(settings, config),
         image=settings.broker.image,
         grace_period=settings.broker.grace_period_seconds,
         persistence_size=settings.broker.persistence.size if settings.broker.persistence.enabled else None,
@@ -68,32 +75,30 @@ def main() -> None:
     ), in_namespace)
     # The job and the api are created together with the broker, as `kubectl apply` would: they
     # retry until the broker answers, so waiting for its pod to be Ready only serialises the
-    # deploy. What they do need first is the credentials Secret their containers read.
-    with_credentials = pulumi.ResourceOptions.merge(
-        in_namespace, pulumi.ResourceOptions(depends_on=broker.credentials))
+    # deploy. Each pod waits for the login Secret its containers read (components/pod.py).
     job = NewsJob("news-job", NewsJobArgs(
         namespace=settings.namespace,
         environment=settings.environment,
-        broker=broker.client,
+        broker=broker.publisher,
         source=job_source(settings, config, rendering),
         interval_seconds=settings.job.interval_seconds,
         image=settings.job.image,
         grace_period=settings.job.grace_period_seconds,
         spread_across_nodes=settings.spread_across_nodes,
-    ), with_credentials)
+    ), in_namespace)
     api = NewsApi("news-api", NewsApiArgs(
         namespace=settings.namespace,
         environment=settings.environment,
-        broker=broker.client,
+        broker=broker.consumer,
         max_articles=settings.api.max_articles,
         image=settings.api.image,
         port=settings.api.port,
         grace_period=settings.api.grace_period_seconds,
         spread_across_nodes=settings.spread_across_nodes,
-    ), with_credentials)
+    ), in_namespace)
 
     pulumi.export("namespace", namespace.metadata.name)
-    pulumi.export("brokerService", {"name": broker.client.host, "ports": broker.ports})
+    pulumi.export("brokerService", {"name": broker.service_name, "ports": broker.ports})
     pulumi.export("pods", {
         role: {"name": component.pod_name, "ip": component.pod_ip,
                "containers": component.container_names, "ports": component.ports}

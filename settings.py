@@ -32,7 +32,7 @@ FIRST_UNPRIVILEGED_PORT = 1024
 #: The job waits with threading.Event.wait, which overflows past ~9.2e9 s; a day is plenty.
 MAX_INTERVAL_SECONDS = 86400
 #: Stack config keys that must hold Pulumi secrets; the stack seam generates missing ones.
-GENERATED_SECRETS = ("brokerPassword",)
+GENERATED_SECRETS = ("brokerPassword", "brokerPublisherPassword", "brokerConsumerPassword")
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,11 @@ class Persistence:
 @dataclass(frozen=True)
 class BrokerSettings:
     image: str = IMAGES["activemq"]
+    #: The broker's logins, one per role (components.activemq.BrokerLogins): the admin (web
+    #: console), the job's (publisher) and the api's (consumer).
     user: str = "newsadmin"
+    publisher_user: str = "news-publisher"
+    consumer_user: str = "news-consumer"
     persistence: Persistence = field(default_factory=Persistence)
     log_sidecar: bool = True
     grace_period_seconds: int = 30
@@ -89,7 +93,7 @@ class Settings:
 
 
 #: Secret keys are read by the program with require_secret/get_secret, never as plain values.
-SECRET_KEYS = frozenset({"brokerPassword", "newsapiKey"})
+SECRET_KEYS = frozenset({*GENERATED_SECRETS, "newsapiKey"})
 
 
 def config_key(field_name: str) -> str:
@@ -170,6 +174,20 @@ def articles_path(settings: Settings) -> Path:
     return path
 
 
+def _check_logins(broker: BrokerSettings) -> None:
+    logins = {"user": broker.user, "publisherUser": broker.publisher_user, "consumerUser": broker.consumer_user}
+    for key, login in logins.items():
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", login):
+            raise ConfigError(f"{PROJECT}:broker.{key}: {login!r} is not a valid login (letters, digits, "
+                              "'.', '_' and '-', starting with a letter or digit, 1-64 characters)")
+    taken: dict[str, str] = {}
+    for key, login in logins.items():
+        if login in taken:
+            raise ConfigError(f"{PROJECT}:broker.{key}: {login!r} is already broker.{taken[login]}; each "
+                              "role needs a login of its own")
+        taken[login] = key
+
+
 def _check_values(settings: Settings) -> None:
     """Every value the types allow but the cluster or the apps would refuse, before the program
     registers anything (so `preview` reports it and `up` applies nothing)."""
@@ -178,9 +196,7 @@ def _check_values(settings: Settings) -> None:
         raise ConfigError(f"{PROJECT}:namespace: {settings.namespace!r} is reserved (the cluster's own "
                           "namespaces); give the stack a namespace of its own")
     check_label_value(f"{PROJECT}:environment", settings.environment)
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", settings.broker.user):
-        raise ConfigError(f"{PROJECT}:broker.user: {settings.broker.user!r} is not a valid login (letters, "
-                          "digits, '.', '_' and '-', starting with a letter or digit, 1-64 characters)")
+    _check_logins(settings.broker)
     check_storage_size(f"{PROJECT}:broker.persistence.size", settings.broker.persistence.size)
     if settings.broker.persistence.storage_class is not None:
         check_subdomain(f"{PROJECT}:broker.persistence.storageClass", settings.broker.persistence.storage_class)

@@ -24,11 +24,11 @@ def unit_suite(rounds: int) -> Row:
 _PROGRAM_EVAL = """
 import json, resource, sys, time
 sys.path.insert(0, '.')
-from tests.unit.program_under_mocks import run_program
+from tests.unit.program_under_mocks import STACK_SECRETS, run_program
 seconds = []
 for _ in range(int(sys.argv[1])):
     started = time.monotonic()
-    run_program({'brokerPassword': 'x'})
+    run_program(STACK_SECRETS)
     seconds.append(time.monotonic() - started)
 print(json.dumps({'seconds': seconds, 'rss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 """

@@ -8,12 +8,15 @@ from pathlib import Path
 
 import yaml
 
+from components.activemq import secret_name
+from settings import BrokerSettings
 from tools.kube import Kubectl
 from tools.paths import REPO
 
 MANIFESTS = REPO / "manifests"
-SECRET_NAME = "activemq-credentials"
-BROKER_USER = "newsadmin"
+#: Role -> the login the stacks use by default (settings.BrokerSettings).
+BROKER_USERS = {"admin": BrokerSettings().user, "publisher": BrokerSettings().publisher_user,
+                "consumer": BrokerSettings().consumer_user}
 
 
 def manifests_in(namespace: str, directory: Path) -> Path:
@@ -38,15 +41,15 @@ class PlainKubectl:
     def __init__(self, kubectl: Kubectl, manifests: Path) -> None:
         self.kubectl = kubectl
         self.manifests = manifests
-        # Read by `kubectl create secret --from-env-file=/dev/stdin`: never on a command line.
-        self.secret_env = f"username={BROKER_USER}\npassword={secrets.token_urlsafe(18)}\n"
 
     def create_namespace(self) -> list[str]:
         return self.kubectl.command("create", "namespace", self.kubectl.namespace)
 
-    def create_secret(self) -> list[str]:
-        return self.kubectl.command("create", "secret", "generic", SECRET_NAME,
-                                    "--from-env-file=/dev/stdin")
+    def create_secrets(self) -> list[tuple[list[str], str]]:
+        """A `kubectl create secret` per broker role, with the login it reads on stdin
+        (`--from-env-file=/dev/stdin`): no password on a command line."""
+        return [(self.kubectl.command("create", "secret", "generic", secret_name(role), "--from-env-file=/dev/stdin"),
+                 f"username={user}\npassword={secrets.token_urlsafe(18)}\n") for role, user in BROKER_USERS.items()]
 
     def apply(self) -> list[str]:
         return self.kubectl.command("apply", "-f", str(self.manifests), "-R")

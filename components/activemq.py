@@ -2,8 +2,10 @@
 
 The post's job pointed at a host `activemq` that nothing provided, and a pod's IP changes each
 time the pod is recreated; so the broker also owns the ClusterIP Service `activemq` that the job
-and the api use. Its credentials live in a Secret made from a Pulumi secret, and its data
-directory can sit on a PersistentVolumeClaim so queued articles survive a new broker pod.
+and the api use. It has a login per role (BrokerLogins), each in a Secret of its own made from a
+Pulumi secret, so each client pod reads only its own and rotating one replaces only the pods that
+use it; its data directory can sit on a PersistentVolumeClaim so queued articles survive a new
+broker pod.
 """
 from __future__ import annotations
 
@@ -14,7 +16,9 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from apps.images import ACTIVEMQ_DATA_DIR, ACTIVEMQ_LOG_DIR, ACTIVEMQ_LOG_FILE, IMAGES
+from apps.images import (
+    ACTIVEMQ_DATA_DIR, ACTIVEMQ_LOG_DIR, ACTIVEMQ_LOG_FILE, BROKER_LOGIN_ENV, BROKER_ROLES, IMAGES, NEWS_QUEUE,
+)
 from components.pod import (
     Container, Mount, PodComponent, PodSettings, Port, Probe, Resources, SecretEnv, labels, pod,
     selector,
@@ -33,12 +37,26 @@ class Credentials:
 
 
 @dataclass(frozen=True)
+class BrokerLogins:
+    """The broker's users, one per role (apps.images.BROKER_ROLES): `admin` for the web console,
+    `publisher` (the job) may only send to the news queue, `consumer` (the api) may only read it."""
+    admin: Credentials
+    publisher: Credentials
+    consumer: Credentials
+
+
+def secret_name(role: str) -> str:
+    """The Secret holding the login of `role` (keys `username` and `password`)."""
+    return f"activemq-{role}"
+
+
+@dataclass(frozen=True)
 class BrokerClient:
-    """How a client pod reaches the broker: the Service name and the credentials Secret."""
+    """How a client pod reaches the broker: the Service name and its role's login Secret."""
     host: str
     stomp_port: int
     secret_name: str
-    queue: str = "news-queue"
+    queue: str = NEWS_QUEUE
     #: The Secret, when this program manages it: a client pod is replaced when it changes.
     credentials: tuple[k8s.core.v1.Secret, ...] = ()
 
@@ -55,13 +73,12 @@ class BrokerClient:
 class ActiveMQBrokerArgs:
     namespace: pulumi.Input[str]
     environment: str
-    #: None: the Secret is managed outside this program (rendered manifests reference it by name).
-    credentials: Credentials | None
+    #: None: the Secrets are managed outside this program (rendered manifests reference them by name).
+    logins: BrokerLogins | None
     image: str = IMAGES["activemq"]
     pod_name: str = "activemq-pod"
     container_name: str = "activemq"
     service_name: str = "activemq"
-    secret_name: str = "activemq-credentials"
     grace_period: int = 30
     persistence_size: str | None = None
     storage_class: str | None = None
@@ -73,9 +90,14 @@ class ActiveMQBrokerArgs:
 
 
 class ActiveMQBroker(PodComponent):
-    """The broker pod, its Service, its credentials Secret and (optionally) its data claim."""
+    """The broker pod, its Service, a login Secret per role and (optionally) its data claim."""
 
-    client: BrokerClient
+    #: The ClusterIP Service's name: the broker's host name for the pods in its namespace.
+    service_name: str
+    #: How the job reaches the broker: as the publisher.
+    publisher: BrokerClient
+    #: How the api reaches the broker: as the consumer.
+    consumer: BrokerClient
 
     def __init__(self, name: str, args: ActiveMQBrokerArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -83,20 +105,24 @@ class ActiveMQBroker(PodComponent):
         child = pulumi.ResourceOptions(parent=self)
         pod_labels = labels("be-activemq", "activemq", "broker", args.environment, name)
 
-        #: What a pod reading the credentials must wait for: created before any pod refers to it,
-        #: so no pod starts without its Secret (kubectl users create it first, as the README says).
-        self.credentials: list[k8s.core.v1.Secret] = []
-        if args.credentials is not None:
-            self.credentials.append(k8s.core.v1.Secret(
-                f"{name}-credentials",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=args.secret_name, namespace=args.namespace,
-                                                    labels=pod_labels),
-                type="Opaque",
-                string_data={"username": args.credentials.username,
-                             "password": args.credentials.password},
-                opts=child))
-        self.client = BrokerClient(args.service_name, STOMP.number, args.secret_name,
-                                   credentials=tuple(self.credentials))
+        # Each Secret is created before any pod that reads it, so no pod starts without its login
+        # (kubectl users create them first, as the README says).
+        secrets: dict[str, k8s.core.v1.Secret] = {}
+        if args.logins is not None:
+            for role in BROKER_ROLES:
+                login: Credentials = getattr(args.logins, role)
+                secrets[role] = k8s.core.v1.Secret(
+                    f"{name}-{role}",
+                    metadata=k8s.meta.v1.ObjectMetaArgs(name=secret_name(role), namespace=args.namespace,
+                                                        labels=pod_labels),
+                    type="Opaque",
+                    string_data={"username": login.username, "password": login.password},
+                    opts=child)
+        self.service_name = args.service_name
+        self.publisher, self.consumer = (
+            BrokerClient(args.service_name, STOMP.number, secret_name(role),
+                         credentials=(secrets[role],) if role in secrets else ())
+            for role in ("publisher", "consumer"))
 
         volumes = [k8s.core.v1.VolumeArgs(name="logs", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())]
         mounts = [Mount("logs", ACTIVEMQ_LOG_DIR)]
@@ -125,7 +151,9 @@ class ActiveMQBroker(PodComponent):
             image=args.image,
             resources=args.resources,
             ports=(CONSOLE, OPENWIRE, STOMP),
-            secret_env=self.client.secret_env(),
+            secret_env={variable: SecretEnv(secret_name(role), key)
+                        for role in BROKER_ROLES
+                        for variable, key in zip(BROKER_LOGIN_ENV[role], ("username", "password"))},
             mounts=tuple(mounts),
             readiness=Probe(STOMP.number, initial_delay=5, period=3),
             liveness=Probe(OPENWIRE.number, initial_delay=60, period=10),
@@ -137,7 +165,7 @@ class ActiveMQBroker(PodComponent):
             PodSettings(name=args.pod_name, namespace=args.namespace, labels=pod_labels,
                         grace_period=args.grace_period, volumes=tuple(volumes),
                         spread_across_nodes=args.spread_across_nodes),
-            containers, pulumi.ResourceOptions(parent=self), secrets=self.credentials)
+            containers, pulumi.ResourceOptions(parent=self), secrets=list(secrets.values()))
         k8s.core.v1.Service(
             f"{name}-service",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=args.service_name, namespace=args.namespace,

@@ -5,11 +5,13 @@ Debian's `activemq` package has no web console, so the broker image and the inte
 use the full distribution (`org.apache.activemq:apache-activemq`, classifier `bin`, `tar.gz`),
 cached under CACHE_ROOT/activemq/<version>/ and verified against Maven Central's checksum.
 
-`configure()` writes one configuration that both use. Credentials are never written to disk: the
-XML holds `${ACTIVEMQ_USER}` / `${ACTIVEMQ_PASSWORD}` placeholders that the broker's Spring context
-resolves from the environment when it starts, so an image can be built once and given its
-credentials by a Kubernetes Secret, and a broker started without them fails instead of falling back
-to admin/admin.
+`write_conf()` writes one configuration that both use. It has a user per role
+(apps.images.BROKER_ROLES): an admin for the web console, a publisher that may only send to the
+news queue, a consumer that may only read it, so a leaked job password cannot read the queue or
+log in to the console. Credentials are never written to disk: the XML holds `${ACTIVEMQ_<ROLE>_USER}`
+/ `${ACTIVEMQ_<ROLE>_PASSWORD}` placeholders that the broker's Spring context resolves from the
+environment when it starts, so an image can be built once and given its credentials by Kubernetes
+Secrets, and a broker started without them fails instead of falling back to admin/admin.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from pathlib import Path
 
 import requests
 
-from apps.images import ACTIVEMQ_VERSION
+from apps.images import ACTIVEMQ_VERSION, BROKER_LOGIN_ENV, BROKER_ROLES, NEWS_QUEUE
 from tools.errors import SetupError
 from tools.paths import CACHE_ROOT
 from tools.progress import say, step
@@ -32,9 +34,8 @@ MAVEN_CENTRAL = "https://repo1.maven.org/maven2"
 ARTIFACT_PATH = "org/apache/activemq/apache-activemq"
 #: Strongest first; Maven Central serves `.sha1` for every artifact, `.sha512` for some.
 CHECKSUMS = (("sha512", hashlib.sha512), ("sha1", hashlib.sha1))
-#: Environment variables the configured broker reads its login from (the same names the clients use).
-USER_ENV = "ACTIVEMQ_USER"
-PASSWORD_ENV = "ACTIVEMQ_PASSWORD"
+#: Role -> the broker group its user is in, which the authorization entries name.
+GROUPS = {"admin": "admins", "publisher": "publishers", "consumer": "consumers"}
 
 
 def home(version: str = ACTIVEMQ_VERSION) -> Path:
@@ -115,9 +116,12 @@ class Listen:
     console: int = 8161
 
 
-#: Our activemq.xml: OpenWire and STOMP only, one login from the environment, bounded disk use.
-#: `${...}` is resolved by the Spring placeholder configurer from system properties, then the
-#: environment; `{...}` is filled in by write_conf().
+#: Our activemq.xml: OpenWire and STOMP only, a login per role from the environment, rights per
+#: role, bounded disk use. `${...}` is resolved by the Spring placeholder configurer from system
+#: properties, then the environment; `{...}` is filled in by write_conf().
+#: Rights are the union of every entry that matches a destination: `>` gives admins everything,
+#: the queue's own entry adds the publishers' write and the consumers' read. The queue exists from
+#: the start, so neither needs the right to create it.
 BROKER_XML = """\
 <beans xmlns="http://www.springframework.org/schema/beans"
        xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
@@ -128,12 +132,29 @@ BROKER_XML = """\
   <!-- brokerName stays "localhost": the web console reaches the broker at vm://localhost. -->
   <broker xmlns="http://activemq.apache.org/schema/core" brokerName="localhost"
           dataDirectory="${{activemq.data}}" schedulePeriodForDestinationPurge="0">
+    <destinations>
+      <queue physicalName="{queue}"/>
+    </destinations>
     <plugins>
       <simpleAuthenticationPlugin anonymousAccessAllowed="false">
         <users>
-          <authenticationUser username="${{{user_env}}}" password="${{{password_env}}}" groups="admins,users"/>
+{users}
         </users>
       </simpleAuthenticationPlugin>
+      <authorizationPlugin>
+        <map>
+          <authorizationMap>
+            <authorizationEntries>
+              <authorizationEntry queue=">" read="admins" write="admins" admin="admins"/>
+              <authorizationEntry topic=">" read="admins" write="admins" admin="admins"/>
+              <authorizationEntry queue="{queue}" read="consumers" write="publishers" admin="admins"/>
+              <!-- The broker announces every connection and subscription on these topics in the
+                   client's name; reading them stays the admins'. -->
+              <authorizationEntry topic="ActiveMQ.Advisory.>" read="admins" write="admins,publishers,consumers" admin="admins,publishers,consumers"/>
+            </authorizationEntries>
+          </authorizationMap>
+        </map>
+      </authorizationPlugin>
     </plugins>
     <managementContext>
       <managementContext createConnector="false"/>
@@ -162,7 +183,7 @@ BROKER_XML = """\
 </beans>
 """
 
-#: Replaces the console's realm file (admin/admin) with one user made from the same environment.
+#: Replaces the console's realm file (admin/admin) with the admin role's login, its only user.
 CONSOLE_USERS_XML = """\
 <bean id="consoleUsers" class="org.eclipse.jetty.security.UserStore"/>
     <bean id="consoleUser" class="org.springframework.beans.factory.config.MethodInvokingBean">
@@ -204,14 +225,15 @@ JAVA_OPENS = (
 
 
 def write_conf(conf_dir: Path, listen: Listen = Listen(), *, activemq_home: Path | None = None,
-               log_dir: str | None = None, store_limit: str = "1 gb") -> None:
+               log_dir: str | None = None, store_limit: str = "1 gb", queue: str = NEWS_QUEUE) -> None:
     """Write a complete broker configuration directory (ACTIVEMQ_CONF) into `conf_dir`.
 
     It starts from the distribution's conf/ (of `activemq_home`, default: the fetched pinned
-    version) and replaces: activemq.xml (OpenWire + STOMP on `listen`, the login
-    `${ACTIVEMQ_USER}`/`${ACTIVEMQ_PASSWORD}` read from the environment at start, anonymous
-    access refused, `store_limit` of disk), jetty.xml (console on `listen.console_host` and
-    `listen.console`, the same login as its only user, instead of conf/jetty-realm.properties)
+    version) and replaces: activemq.xml (OpenWire + STOMP on `listen`, a login per role read from
+    the environment at start (BROKER_LOGIN_ENV), anonymous access refused, `queue` created at start
+    with the publisher's write and the consumer's read, `store_limit` of disk), jetty.xml (console
+    on `listen.console_host` and `listen.console`, the admin's login as its only user, instead of
+    conf/jetty-realm.properties)
     and, when `log_dir` is given, the broker log's directory (default: the data directory).
     The image writes it over /opt/activemq/conf; the integration test into a temp dir.
     """
@@ -221,13 +243,17 @@ def write_conf(conf_dir: Path, listen: Listen = Listen(), *, activemq_home: Path
     for name in ("jetty-realm.properties", "users.properties", "groups.properties",
                  "credentials-enc.properties"):
         (conf_dir / name).unlink(missing_ok=True)  # the distribution's default logins: unused
-    names = {"user_env": USER_ENV, "password_env": PASSWORD_ENV}
+    admin_user, admin_password = BROKER_LOGIN_ENV["admin"]
+    names = {"user_env": admin_user, "password_env": admin_password}
     # The web console's own context logs in to the broker with these two properties.
     (conf_dir / "credentials.properties").write_text(
-        f"activemq.username=${{{USER_ENV}}}\nactivemq.password=${{{PASSWORD_ENV}}}\n")
+        f"activemq.username=${{{admin_user}}}\nactivemq.password=${{{admin_password}}}\n")
+    users = "\n".join(
+        f'          <authenticationUser username="${{{BROKER_LOGIN_ENV[role][0]}}}" '
+        f'password="${{{BROKER_LOGIN_ENV[role][1]}}}" groups="{GROUPS[role]}"/>' for role in BROKER_ROLES)
     (conf_dir / "activemq.xml").write_text(BROKER_XML.format(
         host=listen.host, openwire=listen.openwire, stomp=listen.stomp, store_limit=store_limit,
-        **names))
+        queue=queue, users=users))
     jetty = (source / "jetty.xml").read_text()
     for fragment in (CONSOLE_HOST, CONSOLE_PORT):
         if fragment not in jetty:
@@ -250,10 +276,10 @@ def java_command(activemq_home: Path | str, conf_dir: Path | str, data_dir: Path
                  java: str = "java", max_heap: str = "384m") -> list[str]:
     """The broker's command line in the foreground (the container's command, the test's process).
 
-    It runs java directly rather than bin/activemq: that script's bin/env blanks ACTIVEMQ_USER
-    (its name for the Unix user to run as), which is the variable our configuration reads the
-    login from; and java as the process itself receives SIGTERM and shuts the broker down cleanly.
-    The login comes from the environment (USER_ENV, PASSWORD_ENV), never from the command line.
+    It runs java directly rather than bin/activemq: that script's bin/env sets variables of its
+    own (ACTIVEMQ_USER, its name for the Unix user to run as); and java as the process itself
+    receives SIGTERM and shuts the broker down cleanly. The logins come from the environment
+    (BROKER_LOGIN_ENV), never from the command line.
     """
     home_dir, conf, data = (str(p) for p in (activemq_home, conf_dir, data_dir))
     return [

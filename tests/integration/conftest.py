@@ -1,6 +1,6 @@
 """A real ActiveMQ broker for the integration tests: the pinned distribution (fetched once into
 the cache), configured by tools.activemq exactly as the broker image is, listening on free
-loopback ports with a generated login, stopped by PID."""
+loopback ports with a generated login per role, stopped by PID."""
 from __future__ import annotations
 
 import os
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from apps.images import BROKER_LOGIN_ENV, BROKER_ROLES
 from tests.news_apps import free_port, wait_until
 from tools import activemq
 
@@ -27,25 +28,32 @@ class Broker:
     def __init__(self, workdir: Path) -> None:
         if shutil.which("java") is None:
             pytest.skip("java is not installed (apt-get install openjdk-17-jre-headless)")
-        self.user = "news-test"
-        self.password = secrets.token_urlsafe(16)
+        #: Role -> (user, password): admin (the console's), publisher (the job's), consumer (the api's).
+        self.logins = {role: (f"news-test-{role}", secrets.token_urlsafe(16)) for role in BROKER_ROLES}
+        self.user, self.password = self.logins["admin"]
         self.listen = activemq.Listen(host="127.0.0.1", openwire=free_port(), stomp=free_port(),
                                       console_host="127.0.0.1", console=free_port())
         self.conf, self.data, self.log = workdir / "conf", workdir / "data", workdir / "broker.log"
         activemq.write_conf(self.conf, self.listen)
         self._process: subprocess.Popen[bytes] | None = None
 
-    def client_env(self) -> dict[str, str]:
-        """What a news app needs to reach this broker."""
+    def client_env(self, role: str) -> dict[str, str]:
+        """What a news app needs to reach this broker with the login of `role` (the job
+        publishes as `publisher`, the api reads as `consumer`)."""
+        user, password = self.logins[role]
         return {"ACTIVEMQ_HOST": "127.0.0.1", "ACTIVEMQ_STOMP_PORT": str(self.listen.stomp),
-                "ACTIVEMQ_USER": self.user, "ACTIVEMQ_PASSWORD": self.password}
+                "ACTIVEMQ_USER": user, "ACTIVEMQ_PASSWORD": password}
+
+    def passwords(self) -> list[str]:
+        return [password for _, password in self.logins.values()]
 
     def start(self) -> None:
         command = activemq.java_command(activemq.fetch(), self.conf, self.data, max_heap="256m")
         with self.log.open("ab") as log:
             self._process = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, cwd=self.data.parent,
-                env={**os.environ, activemq.USER_ENV: self.user, activemq.PASSWORD_ENV: self.password})
+                env={**os.environ, **{name: value for role, login in self.logins.items()
+                                      for name, value in zip(BROKER_LOGIN_ENV[role], login)}})
         wait_until(self._accepts_stomp, f"the broker to listen on {self.listen.stomp} (log: {self.log})",
                    BROKER_START_SECONDS)
 

@@ -1,12 +1,18 @@
 """The broker as tools.activemq configures it (the same configuration as the broker image):
-one login from the environment, for STOMP and for the web console; admin/admin is gone."""
+a login per role from the environment; the admin's alone opens the web console, the publisher
+may only send to the news queue and the consumer only read it; admin/admin is gone."""
 from __future__ import annotations
+
+import json
+import uuid
 
 import pytest
 import requests
 import stomp
 import stomp.exception
 
+from apps.newsbus.broker import BrokerUnavailable, StompBroker
+from apps.newsbus.config import BrokerConfig
 from tests.integration.conftest import Broker
 from tests.news_apps import wait_until
 
@@ -17,8 +23,9 @@ def test_the_console_accepts_the_configured_login_only(broker: Broker) -> None:
     console = f"http://127.0.0.1:{broker.listen.console}/admin/queues.jsp"
     wait_until(lambda: serves(console), "the web console, which starts after the broker")
 
-    assert requests.get(console, auth=(broker.user, broker.password), timeout=30).status_code == 200
-    assert requests.get(console, auth=("admin", "admin"), timeout=30).status_code == 401
+    assert requests.get(console, auth=broker.logins["admin"], timeout=30).status_code == 200
+    for login in (broker.logins["publisher"], broker.logins["consumer"], ("admin", "admin")):
+        assert requests.get(console, auth=login, timeout=30).status_code == 401, login[0]
     assert requests.get(console, timeout=30).status_code == 401
 
 
@@ -29,6 +36,54 @@ def test_stomp_refuses_the_default_and_anonymous_logins(broker: Broker,
     with pytest.raises(stomp.exception.ConnectFailedException):
         connection.connect(*login, wait=True)
     assert not connection.is_connected()
+
+
+def session(broker: Broker, role: str, queue: str = "news-queue") -> StompBroker:
+    connected = StompBroker(BrokerConfig(*broker.logins[role], "127.0.0.1", broker.listen.stomp, queue),
+                            timeout=5.0)
+    connected.connect()
+    return connected
+
+
+def test_what_the_publisher_sends_the_consumer_reads(broker: Broker) -> None:
+    body = json.dumps({"url": f"https://news.example.com/roles/{uuid.uuid4().hex}"})
+    publisher = session(broker, "publisher")
+    try:
+        publisher.publish([body])
+    finally:
+        publisher.close()
+    received: list[str] = []
+    consumer = session(broker, "consumer")
+    try:
+        consumer.subscribe(received.append)  # takes it off the queue: the other tests' api never sees it
+        wait_until(lambda: body in received, "the consumer to receive the publisher's message")
+    finally:
+        consumer.close()
+
+
+def test_the_publisher_may_not_read_the_queue_nor_write_elsewhere(broker: Broker) -> None:
+    publisher = session(broker, "publisher")
+    try:
+        with pytest.raises(BrokerUnavailable, match=r"not authorized to read from: queue://news-queue"):
+            publisher.subscribe(lambda body: None)
+    finally:
+        publisher.close()
+    elsewhere = session(broker, "publisher", f"other-{uuid.uuid4().hex}")
+    try:
+        # Refused as the SEND's ERROR or as its COMMIT's, whichever the broker answers first.
+        with pytest.raises(BrokerUnavailable, match=r"the broker refused the published batch"):
+            elsewhere.publish(["not for this queue"])
+    finally:
+        elsewhere.close()
+
+
+def test_the_consumer_may_not_write_the_queue(broker: Broker) -> None:
+    consumer = session(broker, "consumer")
+    try:
+        with pytest.raises(BrokerUnavailable, match=r"the broker refused the published batch"):
+            consumer.publish(["a consumer's message"])
+    finally:
+        consumer.close()
 
 
 def serves(url: str) -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from apps.images import ACTIVEMQ_LOG_FILE, ACTIVEMQ_VERSION, IMAGES
+from apps.images import ACTIVEMQ_LOG_FILE, ACTIVEMQ_VERSION, BROKER_LOGIN_ENV, BROKER_ROLES, IMAGES
 from tests.integration.containerd import Containerd
 from tests.news_apps import wait_until
 from tools.images.build import build
@@ -45,14 +45,21 @@ def containerd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Containerd]
 
 
 @pytest.fixture(scope="module")
-def login() -> dict[str, str]:
-    return {"ACTIVEMQ_USER": "news-test", "ACTIVEMQ_PASSWORD": secrets.token_urlsafe(16)}
+def logins() -> dict[str, tuple[str, str]]:
+    """Role -> (user, password)."""
+    return {role: (f"news-test-{role}", secrets.token_urlsafe(16)) for role in BROKER_ROLES}
+
+
+def client_env(logins: dict[str, tuple[str, str]], role: str) -> dict[str, str]:
+    user, password = logins[role]
+    return {"ACTIVEMQ_USER": user, "ACTIVEMQ_PASSWORD": password, "ACTIVEMQ_HOST": "127.0.0.1"}
 
 
 @pytest.fixture(scope="module")
-def broker_container(containerd: Containerd, login: dict[str, str]) -> str:
+def broker_container(containerd: Containerd, logins: dict[str, tuple[str, str]]) -> str:
     """A running broker container, once its log says the web console (started last) is up."""
-    containerd.start(IMAGES["activemq"], "broker", env=login)
+    env = {name: value for role, login in logins.items() for name, value in zip(BROKER_LOGIN_ENV[role], login)}
+    containerd.start(IMAGES["activemq"], "broker", env=env)
     wait_until(lambda: "WebConsole available" in containerd.exec("broker", "cat", ACTIVEMQ_LOG_FILE).stdout,
                f"the broker's console line in {ACTIVEMQ_LOG_FILE}", timeout=BROKER_START_SECONDS)
     return "broker"
@@ -80,10 +87,9 @@ def test_broker_runs_unprivileged_and_logs_where_a_sidecar_reads(
 
 
 def test_job_broker_and_api_carry_articles_in_one_network_namespace(
-        containerd: Containerd, broker_container: str, login: dict[str, str]) -> None:
-    clients = {**login, "ACTIVEMQ_HOST": "127.0.0.1"}
-    containerd.start(IMAGES["news-api"], "api", env=clients, netns_of=broker_container)
-    job = containerd.run(IMAGES["news-job"], "job", env=clients, netns_of=broker_container)
+        containerd: Containerd, broker_container: str, logins: dict[str, tuple[str, str]]) -> None:
+    containerd.start(IMAGES["news-api"], "api", env=client_env(logins, "consumer"), netns_of=broker_container)
+    job = containerd.run(IMAGES["news-job"], "job", env=client_env(logins, "publisher"), netns_of=broker_container)
     assert job.returncode == 0, job.stdout + job.stderr
 
     # What the post does from inside the broker's container: bash, then curl the api.
@@ -96,12 +102,13 @@ def test_job_broker_and_api_carry_articles_in_one_network_namespace(
     assert {article["url"] for article in served()} == {article["url"] for article in SAMPLE["articles"]}
 
 
-def test_console_needs_the_login_from_the_environment(
-        containerd: Containerd, broker_container: str, login: dict[str, str]) -> None:
+def test_console_needs_the_admins_login_from_the_environment(
+        containerd: Containerd, broker_container: str, logins: dict[str, tuple[str, str]]) -> None:
     def status(*credentials: str) -> str:
         return containerd.exec(broker_container, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
                                *credentials, "http://127.0.0.1:8161/admin/").stdout
 
     assert status() == "401"
     assert status("-u", "admin:admin") == "401"
-    assert status("-u", f"{login['ACTIVEMQ_USER']}:{login['ACTIVEMQ_PASSWORD']}") == "200"
+    assert status("-u", ":".join(logins["admin"])) == "200"
+    assert status("-u", ":".join(logins["publisher"])) == "401"

@@ -20,7 +20,7 @@ SAMPLE = json.loads((REPO / "apps/news_job/sample-articles.json").read_text())["
 class Api:
     def __init__(self, broker: Broker) -> None:
         self.process = AppProcess("apps.news_api", {
-            **broker.client_env(), "NEWS_API_BIND": "127.0.0.1", "NEWS_API_PORT": "0"})
+            **broker.client_env("consumer"), "NEWS_API_BIND": "127.0.0.1", "NEWS_API_PORT": "0"})
         self.url = self.process.wait_for_line(r"serving on (http://\S+)")[1]
 
     def articles(self) -> list[dict[str, object]]:
@@ -41,14 +41,14 @@ def api(broker: Broker) -> Iterator[Api]:
         yield running
     finally:
         running.process.stop()
-    assert broker.password not in running.process.log
+    assert not [password for password in broker.passwords() if password in running.process.log]
 
 
 def run_job(broker: Broker, **env: str) -> AppProcess:
     """The job once, to completion."""
-    job = AppProcess("apps.news_job", {**broker.client_env(), "NEWS_JOB_INTERVAL_SECONDS": "0", **env})
+    job = AppProcess("apps.news_job", {**broker.client_env("publisher"), "NEWS_JOB_INTERVAL_SECONDS": "0", **env})
     job.wait()
-    assert broker.password not in job.log
+    assert not [password for password in broker.passwords() if password in job.log]
     return job
 
 
@@ -103,9 +103,10 @@ def test_the_api_resubscribes_after_the_broker_restarts(broker: Broker, api: Api
 
 
 def test_a_wrong_password_is_refused_and_not_logged(broker: Broker) -> None:
-    wrong = f"not-{broker.password}"
+    user, password = broker.logins["publisher"]
+    wrong = f"not-{password}"
     job = run_job(broker, ACTIVEMQ_PASSWORD=wrong, NEWS_JOB_BROKER_WAIT_SECONDS="0")
 
     assert job.process.returncode == 1
-    assert "refused the login: User name [news-test] or password is invalid" in job.log
+    assert f"refused the login: User name [{user}] or password is invalid" in job.log
     assert wrong not in job.log

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 import requests
 
+from apps.newsbus.broker import BrokerUnavailable, StompBroker
+from apps.newsbus.config import BrokerConfig
 from tests.live.fake_newsapi import fake_newsapi, requests_served
 from tests.live.graceful import Stopped, delete_gracefully
 from tests.live.pod_logs import logged_since
@@ -85,21 +87,23 @@ def publish_once(job: str, title: str) -> str:
     return one["url"]
 
 
-def test_00_up_generates_the_broker_password_on_no_command_line_and_in_no_environment() -> None:
-    """While `invoke up` makes the stack secret, every process's argv in /proc (what `ps` shows
+def test_00_up_generates_the_broker_passwords_on_no_command_line_and_in_no_environment() -> None:
+    """While `invoke up` makes the stack secrets, every process's argv in /proc (what `ps` shows
     any local user) and the environment of every process outside the pods (whose containers get
-    it from the Secret by design) are sampled: the new password is in none of them."""
+    them from their Secrets by design) are sampled: no new password is in any of them."""
     config_file = REPO / "Pulumi.ci.yaml"
-    # Generated afresh below (a deployed stack then rotates it: its pods are replaced).
-    config_file.write_text(re.sub(r"^  news-tracker:brokerPassword:\n    secure: \S+\n", "",
+    # Generated afresh below (a deployed stack then rotates them: its pods are replaced).
+    keys = "|".join(key for key, _ in LOGINS.values())
+    config_file.write_text(re.sub(rf"^  news-tracker:({keys}):\n    secure: \S+\n", "",
                                   config_file.read_text(), flags=re.M))
     with sampling_processes() as seen:
         invoke("up")
-    _, password = broker_credentials()
-    setting = [s for s in seen if all(word in s.split(b"\0") for word in
-                                      (b"config", b"set", b"--secret", b"news-tracker:brokerPassword"))]
-    assert setting, "the sampler never saw the secret being set"
-    assert [s.replace(b"\0", b" ")[:200] for s in seen if password.encode() in s] == []
+    for key, _ in LOGINS.values():
+        setting = [s for s in seen if all(word in s.split(b"\0") for word in
+                                          (b"config", b"set", b"--secret", f"news-tracker:{key}".encode()))]
+        assert setting, f"the sampler never saw {key} being set"
+    passwords = [password.encode() for _, password in stack_logins().values()]
+    assert [s.replace(b"\0", b" ")[:200] for s in seen for password in passwords if password in s] == []
 
 
 def test_01_up_admits_every_pod_under_restricted_and_a_second_up_changes_nothing_quietly() -> None:
@@ -115,7 +119,7 @@ def test_01_up_admits_every_pod_under_restricted_and_a_second_up_changes_nothing
     again = invoke("up")
     assert set(changes(again)) == {"same"}
     assert re.findall(r"^.*warning:.*$", again.stdout + again.stderr, re.M | re.I) == []
-    STEADY.append(open_window(broker_credentials()))
+    STEADY.append(open_window(stack_logins()["admin"]))
 
 
 def test_02_pods_have_distinct_ips_equal_to_the_stack_outputs() -> None:
@@ -184,13 +188,19 @@ def test_05_the_jobs_articles_come_back_from_the_api_through_port_forward() -> N
             "content"} <= article.keys()
 
 
-def broker_credentials() -> tuple[str, str]:
-    """The login the stack made: its user, and its secret password (decrypted by the engine)."""
-    return "newsadmin", open_stack("ci").get_config("news-tracker:brokerPassword").value
+#: Broker role -> the stack secret holding its password, and its login (the ci stack's defaults).
+LOGINS = {"admin": ("brokerPassword", "newsadmin"), "publisher": ("brokerPublisherPassword", "news-publisher"),
+          "consumer": ("brokerConsumerPassword", "news-consumer")}
+
+
+def stack_logins() -> dict[str, tuple[str, str]]:
+    """Role -> the login the stack made: its user, and its secret password (decrypted by the engine)."""
+    stack = open_stack("ci")
+    return {role: (user, stack.get_config(f"news-tracker:{key}").value) for role, (key, user) in LOGINS.items()}
 
 
 def test_06_console_via_port_forward_on_loopback_with_the_stack_secret_only() -> None:
-    user, password = broker_credentials()
+    user, password = stack_logins()["admin"]
     with port_forward("--ports", f"{free_port()}:8161") as port:
         listeners = subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True,
                                    text=True, check=True).stdout
@@ -222,7 +232,7 @@ def assert_stopped_on_sigterm(stopped: Stopped, exit_codes: dict[str, int]) -> N
 
 
 def test_07b_three_minutes_of_steady_state_keep_the_same_connections_without_churn() -> None:
-    login = broker_credentials()
+    login = stack_logins()["admin"]
     window = STEADY[0] if STEADY else open_window(login)  # run alone: the whole wait here
     seconds, churn, connections = close_window(window, login)
     assert seconds >= WINDOW_SECONDS
@@ -263,7 +273,7 @@ def test_08b_broker_stops_on_sigterm_at_once_and_job_and_api_reconnect_to_its_ne
     values = outputs()
     broker, api, job = (values["pods"][r]["name"] for r in ("broker", "api", "job"))
     old_ip = values["pods"]["broker"]["ip"]
-    clients_connected(broker_credentials())
+    clients_connected(stack_logins()["admin"])
     deleted = datetime.now(timezone.utc)
     (stopped,) = delete_gracefully(broker)
     # The JVM runs its shutdown hooks on SIGTERM and exits 143 (128 + SIGTERM); the log sidecar
@@ -324,20 +334,47 @@ def test_10b_the_job_deployed_with_the_newsapi_source_publishes_what_a_newsapi_s
                                  for line in requests_seen), requests_seen
 
 
-def test_10c_a_rotated_broker_password_reaches_every_pod_and_the_old_one_is_refused() -> None:
-    user, old_password = broker_credentials()
-    set_secret(open_stack("ci"), "news-tracker:brokerPassword", secrets.token_urlsafe(24))
+def stomp_session(port: int, login: tuple[str, str]) -> StompBroker:
+    """A STOMP session on the broker's port-forwarded port; raises BrokerUnavailable if refused."""
+    session = StompBroker(BrokerConfig(*login, "127.0.0.1", port), timeout=10.0)
+    session.connect()
+    return session
+
+
+def test_10c_each_rotated_broker_login_reaches_its_pods_and_the_old_one_is_refused() -> None:
+    """All three logins rotated with the stack deployed; then each role can do its part and
+    nothing else: the console takes the admin's login only, the publisher cannot read the queue,
+    the consumer cannot write it."""
+    old = stack_logins()
+    for key, _ in LOGINS.values():
+        set_secret(open_stack("ci"), f"news-tracker:{key}", secrets.token_urlsafe(24))
     invoke("up")  # returns once every pod is Ready, which each is only when logged in to the broker
-    _, password = broker_credentials()
-    assert password != old_password
-    values = outputs()
-    marker = publish_once(values["pods"]["job"]["name"], "published after the rotation")
+    new = stack_logins()
+    assert not [role for role in LOGINS if new[role][1] == old[role][1]]
+    marker = publish_once(outputs()["pods"]["job"]["name"], "published after the rotation")
     wait_for(lambda: marker in {a["url"] for a in articles_via_port_forward()},
              "an article published after the rotation at the api", timeout=120)
-    with port_forward("--ports", f"{free_port()}:8161") as port:
-        console = f"http://127.0.0.1:{port}/admin/"
-        assert requests.get(console, auth=(user, password), timeout=15).status_code == 200
-        assert requests.get(console, auth=(user, old_password), timeout=15).status_code == 401
+    with port_forward("--ports", f"{free_port()}:8161") as console_port:
+        console = f"http://127.0.0.1:{console_port}/admin/"
+        assert requests.get(console, auth=new["admin"], timeout=15).status_code == 200
+        for login in (old["admin"], new["publisher"], new["consumer"]):
+            assert requests.get(console, auth=login, timeout=15).status_code == 401, login[0]
+    with port_forward("--ports", f"{free_port()}:61613") as stomp_port:
+        for role in ("publisher", "consumer"):
+            with pytest.raises(BrokerUnavailable, match="refused the login"):
+                stomp_session(stomp_port, old[role])
+        publisher = stomp_session(stomp_port, new["publisher"])
+        try:
+            with pytest.raises(BrokerUnavailable, match="not authorized to read"):
+                publisher.subscribe(lambda body: None)
+        finally:
+            publisher.close()
+        consumer = stomp_session(stomp_port, new["consumer"])
+        try:
+            with pytest.raises(BrokerUnavailable, match="refused the published batch"):
+                consumer.publish(['{"url": "https://news.example.com/from-the-consumer"}'])
+        finally:
+            consumer.close()
 
 
 def test_11_ci_tasks_preview_and_deploy() -> None:

@@ -78,16 +78,24 @@ def terminal() -> Iterator[Terminal]:
         invoke("down", check=False)
 
 
+#: The broker's login Secrets and the stack secrets their passwords come from.
+LOGIN_SECRETS = {"activemq-admin": "brokerPassword", "activemq-publisher": "brokerPublisherPassword",
+                 "activemq-consumer": "brokerConsumerPassword"}
+
+
 @pytest.fixture(scope="module")
-def broker_password(terminal: Terminal) -> str:
-    """A fresh stack secret, set with `pulumi config set --secret` on an existing ci stack."""
+def broker_passwords(terminal: Terminal) -> dict[str, str]:
+    """Fresh stack secrets (Secret name -> password), set with `pulumi config set --secret` on an
+    existing ci stack, as a user without invoke would."""
     stacks = json.loads(terminal.pulumi("stack", "ls", "--json").stdout)
     if "ci" not in {stack["name"] for stack in stacks}:
         terminal.pulumi("stack", "init", "ci")
-    password = secrets.token_urlsafe(18)
-    terminal.pulumi("config", "set", "--secret", "news-tracker:brokerPassword", password, "--stack", "ci")
-    assert password not in (REPO / "Pulumi.ci.yaml").read_text()
-    return password
+    passwords = {name: secrets.token_urlsafe(18) for name in LOGIN_SECRETS}
+    for name, key in LOGIN_SECRETS.items():
+        terminal.pulumi("config", "set", "--secret", f"news-tracker:{key}", passwords[name], "--stack", "ci")
+    config = (REPO / "Pulumi.ci.yaml").read_text()
+    assert not [password for password in passwords.values() if password in config]
+    return passwords
 
 
 def runs_logged(terminal: Terminal, before: str, dry_run: bool) -> int:
@@ -104,7 +112,8 @@ def ready(pod: dict[str, Any]) -> bool:
     return any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", []))
 
 
-def test_1_preview_runs_the_program_through_the_projects_host(terminal: Terminal, broker_password: str) -> None:
+def test_1_preview_runs_the_program_through_the_projects_host(
+        terminal: Terminal, broker_passwords: dict[str, str]) -> None:
     before = terminal.host_log()
     done = terminal.pulumi("preview", "--stack", "ci")
     # After test_post.py everything is to create; run alone on a deployed stack, the new secret
@@ -116,7 +125,7 @@ def test_1_preview_runs_the_program_through_the_projects_host(terminal: Terminal
 
 
 def test_2_up_deploys_every_pod_ready_with_the_outputs_and_secret_the_tasks_see(
-        terminal: Terminal, broker_password: str) -> None:
+        terminal: Terminal, broker_passwords: dict[str, str]) -> None:
     before = terminal.host_log()
     terminal.pulumi("up", "--yes", "--stack", "ci")
     if terminal.uses_our_host():
@@ -132,8 +141,9 @@ def test_2_up_deploys_every_pod_ready_with_the_outputs_and_secret_the_tasks_see(
         pod = pods[values["pods"][role]["name"]]
         assert ready(pod), role
         assert pod["status"]["podIP"] == values["pods"][role]["ip"], role
-    secret = cluster.json("get", "secret", "activemq-credentials")
-    assert base64.b64decode(secret["data"]["password"]).decode() == broker_password
+    for name, password in broker_passwords.items():
+        secret = cluster.json("get", "secret", name)
+        assert base64.b64decode(secret["data"]["password"]).decode() == password, name
     again = terminal.pulumi("up", "--yes", "--stack", "ci")
     assert re.search(r"^\s+\d+ unchanged$", again.stdout, re.M) and " created" not in again.stdout, again.stdout[-2000:]
 

@@ -11,9 +11,8 @@ from typing import Any
 import pulumi
 from pulumi.runtime.mocks import MockMonitor
 
+from settings import PROJECT, SECRET_KEYS
 from tools.paths import REPO
-
-PROJECT = "news-tracker"
 
 
 @dataclass(frozen=True)
@@ -110,6 +109,12 @@ class ProgramRun:
         return [r for r in self.resources if r.type == type_]
 
 
+#: A value for each stack secret the program requires (the broker's three logins).
+STACK_SECRETS = {"brokerPassword": "not-a-real-admin-password",
+                 "brokerPublisherPassword": "not-a-real-publisher-password",
+                 "brokerConsumerPassword": "not-a-real-consumer-password"}
+
+
 def run_program(config: dict[str, Any], stack: str = "unit") -> ProgramRun:
     """Run __main__.py with `config` (keys without the project prefix; secrets as plain values)."""
     mocks = _Mocks()
@@ -118,7 +123,7 @@ def run_program(config: dict[str, Any], stack: str = "unit") -> ProgramRun:
     pulumi.runtime.set_all_config(
         {f"{PROJECT}:{key}": value if isinstance(value, str) else json.dumps(value)
          for key, value in config.items()},
-        secret_keys=[f"{PROJECT}:brokerPassword", f"{PROJECT}:newsapiKey"])
+        secret_keys=[f"{PROJECT}:{key}" for key in sorted(SECRET_KEYS)])
     outputs: dict[str, Any] = {}
 
     @pulumi.runtime.test

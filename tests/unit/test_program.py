@@ -8,10 +8,10 @@ from pulumi.runtime import rpc
 
 from components.activemq import log_tail_command
 from components.pod import SECRETS_ANNOTATION
-from tests.unit.program_under_mocks import ProgramRun, run_program
+from tests.unit.program_under_mocks import STACK_SECRETS, ProgramRun, run_program
 
 POD = "kubernetes:core/v1:Pod"
-DEV = {"brokerPassword": "not-a-real-password", "broker": {"persistence": {"enabled": True}}}
+DEV = {**STACK_SECRETS, "broker": {"persistence": {"enabled": True}}}
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,9 @@ def test_every_resource_and_its_parent(dev: ProgramRun) -> None:
     assert graph == sorted([
         ("kubernetes:core/v1:Namespace", "namespace", "pulumi:pulumi:Stack"),
         (broker, "activemq", "pulumi:pulumi:Stack"),
-        ("kubernetes:core/v1:Secret", "activemq-credentials", broker),
+        ("kubernetes:core/v1:Secret", "activemq-admin", broker),
+        ("kubernetes:core/v1:Secret", "activemq-publisher", broker),
+        ("kubernetes:core/v1:Secret", "activemq-consumer", broker),
         ("kubernetes:core/v1:PersistentVolumeClaim", "activemq-data", broker),
         ("kubernetes:core/v1:Service", "activemq-service", broker),
         (POD, "activemq-pod", broker),
@@ -93,24 +95,39 @@ def test_broker_service_selects_the_broker_pod_only(dev: ProgramRun) -> None:
     assert selected == ["activemq-pod"]
 
 
-@pytest.mark.parametrize("pod", ["newsproducer-pod", "newsapi-pod"])
-def test_job_and_api_reach_the_broker_through_its_service(dev: ProgramRun, pod: str) -> None:
+@pytest.mark.parametrize(("pod", "login"), [("newsproducer-pod", "activemq-publisher"),
+                                             ("newsapi-pod", "activemq-consumer")])
+def test_job_and_api_reach_the_broker_through_its_service_each_with_its_own_login(
+        dev: ProgramRun, pod: str, login: str) -> None:
     spec = next(r.inputs["spec"] for r in dev.of_type(POD) if r.inputs["metadata"]["name"] == pod)
     env = env_of(spec["containers"][0])
     assert env["ACTIVEMQ_HOST"] == "activemq"
     assert env["ACTIVEMQ_STOMP_PORT"] == "61613"
     assert env["ACTIVEMQ_QUEUE"] == "news-queue"
-    assert env["ACTIVEMQ_PASSWORD"] == {"secretKeyRef": {"name": "activemq-credentials", "key": "password"}}
-    assert env["ACTIVEMQ_USER"] == {"secretKeyRef": {"name": "activemq-credentials", "key": "username"}}
+    assert env["ACTIVEMQ_PASSWORD"] == {"secretKeyRef": {"name": login, "key": "password"}}
+    assert env["ACTIVEMQ_USER"] == {"secretKeyRef": {"name": login, "key": "username"}}
+    assert not [name for name, value in env.items() if isinstance(value, dict)
+                and value["secretKeyRef"]["name"] != login]  # no other login in reach
 
 
-def test_credentials_live_only_in_the_secret(dev: ProgramRun) -> None:
-    secret = dev.one("kubernetes:core/v1:Secret", "activemq-credentials").inputs
-    assert secret_value(secret["stringData"]) == {"username": "newsadmin",
-                                                  "password": "not-a-real-password"}
+def test_the_broker_reads_every_roles_login_from_its_own_secret(dev: ProgramRun) -> None:
+    env = env_of(dev.one(POD, "activemq-pod").inputs["spec"]["containers"][0])
+    assert {name: (value["secretKeyRef"]["name"], value["secretKeyRef"]["key"])
+            for name, value in env.items() if isinstance(value, dict)} == {
+        f"ACTIVEMQ_{role.upper()}_{field.upper()}": (f"activemq-{role}", key)
+        for role in ("admin", "publisher", "consumer") for field, key in (("user", "username"),
+                                                                         ("password", "password"))}
+
+
+@pytest.mark.parametrize(("secret", "user", "key"), [("activemq-admin", "newsadmin", "brokerPassword"),
+                                                     ("activemq-publisher", "news-publisher", "brokerPublisherPassword"),
+                                                     ("activemq-consumer", "news-consumer", "brokerConsumerPassword")])
+def test_credentials_live_only_in_their_secret(dev: ProgramRun, secret: str, user: str, key: str) -> None:
+    data = dev.one("kubernetes:core/v1:Secret", secret).inputs
+    assert secret_value(data["stringData"]) == {"username": user, "password": STACK_SECRETS[key]}
     for resource in dev.resources:
-        if resource.type != "kubernetes:core/v1:Secret":
-            assert "not-a-real-password" not in repr(resource.inputs)
+        if resource.type != "kubernetes:core/v1:Secret" or resource.name != secret:
+            assert STACK_SECRETS[key] not in repr(resource.inputs), resource.name
 
 
 def test_every_pod_has_production_defaults(dev: ProgramRun) -> None:
@@ -151,13 +168,14 @@ def test_broker_data_on_a_claim_and_logs_streamed_by_a_sidecar(dev: ProgramRun) 
 def test_pods_are_created_together_each_after_the_secrets_it_reads(dev: ProgramRun) -> None:
     """kubectl's order: the job and the api do not wait for the broker pod, only for the Secret
     and ConfigMap their containers read (the Service needs no order: the apps retry)."""
-    assert dev.one(POD, "activemq-pod").dependencies == {"activemq-credentials", "activemq-data"}
+    assert dev.one(POD, "activemq-pod").dependencies == {
+        "activemq-admin", "activemq-publisher", "activemq-consumer", "activemq-data"}
     for component in ("news-tracker:pods:NewsJob", "news-tracker:pods:NewsApi"):
-        assert [r.dependencies for r in dev.of_type(component)] == [{"namespace", "activemq-credentials"}]
-    assert dev.one(POD, "news-job-pod").dependencies == {"news-job-articles", "activemq-credentials"}
-    assert dev.one(POD, "news-api-pod").dependencies == {"activemq-credentials"}
-    newsapi = run_program({"brokerPassword": "x", "newsapiKey": "k", "job": {"source": "newsapi"}})
-    assert newsapi.one(POD, "news-job-pod").dependencies == {"news-job-newsapi", "activemq-credentials"}
+        assert [r.dependencies for r in dev.of_type(component)] == [{"namespace"}]
+    assert dev.one(POD, "news-job-pod").dependencies == {"news-job-articles", "activemq-publisher"}
+    assert dev.one(POD, "news-api-pod").dependencies == {"activemq-consumer"}
+    newsapi = run_program({**STACK_SECRETS, "newsapiKey": "k", "job": {"source": "newsapi"}})
+    assert newsapi.one(POD, "news-job-pod").dependencies == {"news-job-newsapi", "activemq-publisher"}
 
 
 def secrets_versions(run: ProgramRun) -> dict[str, str]:
@@ -167,29 +185,34 @@ def secrets_versions(run: ProgramRun) -> dict[str, str]:
 
 
 def test_a_changed_secret_replaces_exactly_the_pods_that_read_it(dev: ProgramRun) -> None:
-    """Env from a Secret is read at container start: rotating brokerPassword must replace the
-    broker, the job and the api, and rotating newsapiKey only the job."""
+    """Env from a Secret is read at container start: rotating a broker login must replace the
+    broker and the one client that logs in with it (the admin's: the broker alone), and rotating
+    newsapiKey only the job."""
     for pod in dev.of_type(POD):
         assert pod.replace_on_changes == (f'metadata.annotations["{SECRETS_ANNOTATION}"]',), pod.name
         assert pod.delete_before_replace, pod.name  # fixed pod names: the old one goes first
     before = secrets_versions(dev)
-    assert {name: value.split("@")[0] for name, value in before.items()} == dict.fromkeys(
-        ("activemq-pod", "news-job-pod", "news-api-pod"), "activemq-credentials")
+    assert {name: [secret.split("@")[0] for secret in value.split(",")] for name, value in before.items()} == {
+        "activemq-pod": ["activemq-admin", "activemq-publisher", "activemq-consumer"],
+        "news-job-pod": ["activemq-publisher"], "news-api-pod": ["activemq-consumer"]}
     assert secrets_versions(run_program(DEV)) == before  # nothing changed: nothing replaced
 
-    rotated = secrets_versions(run_program({**DEV, "brokerPassword": "rotated"}))
-    assert all(rotated[name] != before[name] for name in before)
+    for key, replaced in (("brokerPassword", {"activemq-pod"}),
+                          ("brokerPublisherPassword", {"activemq-pod", "news-job-pod"}),
+                          ("brokerConsumerPassword", {"activemq-pod", "news-api-pod"})):
+        rotated = secrets_versions(run_program({**DEV, key: "rotated"}))
+        assert {name for name in before if rotated[name] != before[name]} == replaced, key
 
-    newsapi = {"brokerPassword": "x", "newsapiKey": "k1", "job": {"source": "newsapi"}}
+    newsapi = {**STACK_SECRETS, "newsapiKey": "k1", "job": {"source": "newsapi"}}
     first = secrets_versions(run_program(newsapi))
     assert first["news-job-pod"].split(",")[1].startswith("news-job-newsapi@")
     second = secrets_versions(run_program({**newsapi, "newsapiKey": "k2"}))
     assert [name for name in first if first[name] != second[name]] == ["news-job-pod"]
-    assert not any("not-a-real-password" in value for value in before.values())
+    assert not [value for value in before.values() for password in STACK_SECRETS.values() if password in value]
 
 
 def test_persistence_off_means_no_claim() -> None:
-    run = run_program({"brokerPassword": "x", "broker": {"persistence": {"enabled": False}}})
+    run = run_program({**STACK_SECRETS, "broker": {"persistence": {"enabled": False}}})
     assert run.of_type("kubernetes:core/v1:PersistentVolumeClaim") == []
     assert "data" not in {v["name"] for v in run.one(POD, "activemq-pod").inputs["spec"]["volumes"]}
 
@@ -197,7 +220,7 @@ def test_persistence_off_means_no_claim() -> None:
 def test_spread_across_nodes_puts_one_spread_over_nodes_on_every_pod_and_is_off_by_default(
         dev: ProgramRun) -> None:
     assert all("topologySpreadConstraints" not in pod.inputs["spec"] for pod in dev.of_type(POD))
-    spread = run_program({"brokerPassword": "x", "spreadAcrossNodes": True})
+    spread = run_program({**STACK_SECRETS, "spreadAcrossNodes": True})
     for pod in spread.of_type(POD):
         assert pod.inputs["spec"]["topologySpreadConstraints"] == [{
             "maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule",
@@ -215,7 +238,7 @@ def test_job_mounts_its_articles_from_a_configmap(dev: ProgramRun) -> None:
 
 
 def test_newsapi_source_reads_its_key_from_a_secret() -> None:
-    run = run_program({"brokerPassword": "x", "newsapiKey": "not-a-real-key", "job": {"source": "newsapi"}})
+    run = run_program({**STACK_SECRETS, "newsapiKey": "not-a-real-key", "job": {"source": "newsapi"}})
     assert run.of_type("kubernetes:core/v1:ConfigMap") == []
     env = env_of(run.one(POD, "news-job-pod").inputs["spec"]["containers"][0])
     assert env["NEWSAPI_KEY"] == {"secretKeyRef": {"name": "news-job-newsapi", "key": "apiKey"}}

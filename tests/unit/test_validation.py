@@ -10,7 +10,7 @@ import yaml
 
 from components.pod import Container, Port, Resources, validate_pod
 from components.validation import ConfigError
-from tests.unit.program_under_mocks import PROJECT, run_program
+from tests.unit.program_under_mocks import PROJECT, STACK_SECRETS, run_program
 from tools.paths import REPO
 
 SMALL = Resources(cpu_request="1m", memory_request="1Mi", memory_limit="2Mi")
@@ -23,7 +23,7 @@ def container(name: str, *ports: int, image: str = "localhost/x:1") -> Container
 
 def config_error(config: dict[str, Any]) -> str:
     with pytest.raises(ConfigError) as raised:
-        run_program({"brokerPassword": "x", **config})
+        run_program({**STACK_SECRETS, **config})
     return str(raised.value)
 
 
@@ -128,12 +128,13 @@ def test_missing_articles_file_names_the_key() -> None:
 
 def test_newsapi_source_without_its_key_is_reported() -> None:
     with pytest.raises(pulumi.ConfigMissingError, match="news-tracker:newsapiKey"):
-        run_program({"brokerPassword": "x", "job": {"source": "newsapi"}})
+        run_program({**STACK_SECRETS, "job": {"source": "newsapi"}})
 
 
-def test_missing_broker_password_is_reported() -> None:
-    with pytest.raises(pulumi.ConfigMissingError, match="news-tracker:brokerPassword"):
-        run_program({})
+@pytest.mark.parametrize("key", sorted(STACK_SECRETS))
+def test_a_missing_broker_password_is_reported(key: str) -> None:
+    with pytest.raises(pulumi.ConfigMissingError, match=f"news-tracker:{key}"):
+        run_program({k: v for k, v in STACK_SECRETS.items() if k != key})
 
 
 def test_ready_timeout_below_ten_seconds_is_refused() -> None:
@@ -148,6 +149,12 @@ def test_ready_timeout_below_ten_seconds_is_refused() -> None:
     ({"broker": {"user": ""}}, "news-tracker:broker.user: '' is not a valid login"),
     ({"broker": {"user": "admin:x"}}, "news-tracker:broker.user: 'admin:x' is not a valid login"),
     ({"broker": {"user": "${ACTIVEMQ_PASSWORD}"}}, "news-tracker:broker.user: '${ACTIVEMQ_PASSWORD}' is not"),
+    ({"broker": {"publisherUser": "job user"}}, "news-tracker:broker.publisherUser: 'job user' is not a valid login"),
+    ({"broker": {"consumerUser": ""}}, "news-tracker:broker.consumerUser: '' is not a valid login"),
+    ({"broker": {"publisherUser": "newsadmin"}},
+     "news-tracker:broker.publisherUser: 'newsadmin' is already broker.user; each role needs a login of its own"),
+    ({"broker": {"publisherUser": "news", "consumerUser": "news"}},
+     "news-tracker:broker.consumerUser: 'news' is already broker.publisherUser"),
     ({"broker": {"persistence": {"size": "lots"}}},
      "news-tracker:broker.persistence.size: 'lots' is not a positive storage quantity"),
     ({"broker": {"persistence": {"size": "0Mi"}}},
@@ -192,7 +199,7 @@ def test_values_the_cluster_or_the_apps_would_refuse(config: dict[str, Any], mes
     {"renderDirectory": "manifests-under-test"},
 ])
 def test_values_at_the_edges_are_accepted(config: dict[str, Any]) -> None:
-    run_program({"brokerPassword": "x", **config})
+    run_program({**STACK_SECRETS, **config})
 
 
 def test_a_bad_value_fails_before_any_resource_is_registered(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -218,5 +225,5 @@ def committed_stack_config(path: Path) -> dict[str, Any]:
 
 @pytest.mark.parametrize("path", sorted(REPO.glob("Pulumi.*.yaml")), ids=lambda path: path.name)
 def test_every_committed_stack_config_validates(path: Path) -> None:
-    run = run_program({"brokerPassword": "x", "newsapiKey": "k", **committed_stack_config(path)})
+    run = run_program({**STACK_SECRETS, "newsapiKey": "k", **committed_stack_config(path)})
     assert run.outputs["namespace"] == committed_stack_config(path)["namespace"]

@@ -1,6 +1,6 @@
 """The ActiveMQ layer: the full distribution (with the web console) and this project's config.
 
-tools/activemq.py fetches the distribution and writes the configuration (login from the
+tools/activemq.py fetches the distribution and writes the configuration (logins from the
 environment, console and log locations); this layer only places them: the distribution under
 HOME, owned by root, with the configuration over its conf/, and the data and log directories
 owned by the runtime user (the only places the broker writes, besides /tmp).
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from apps.images import ACTIVEMQ_DATA_DIR, ACTIVEMQ_HOME, ACTIVEMQ_LOG_DIR
+from apps.images import ACTIVEMQ_DATA_DIR, ACTIVEMQ_HOME, ACTIVEMQ_LOG_DIR, BROKER_LOGIN_ENV, NEWS_QUEUE
 from tools import activemq
 from tools.images.archive import write_layer
 from tools.images.cache import scratch_dir
@@ -28,8 +28,9 @@ class ActiveMQInstall:
     owner: tuple[int, int]
 
     def inputs(self) -> object:
+        # The configuration is written by tools/activemq.py from these constants of apps/images.py.
         return {"version": self.version, "owner": list(self.owner),
-                "configuration": Path(activemq.__file__)}
+                "configuration": Path(activemq.__file__), "logins": BROKER_LOGIN_ENV, "queue": NEWS_QUEUE}
 
     def write(self, dest: Path) -> None:
         with scratch_dir("activemq") as tree:
