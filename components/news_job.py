@@ -15,11 +15,13 @@ import pulumi_kubernetes as k8s
 from apps.images import IMAGES
 from components.activemq import BrokerClient
 from components.pod import (
-    Container, Mount, PodComponent, PodSettings, Resources, SecretEnv, labels, pod,
+    Container, Mount, PodComponent, PodSettings, Probe, Resources, SecretEnv, labels, pod,
 )
 
 ARTICLES_DIR = "/etc/news-job"
 ARTICLES_KEY = "articles.json"
+#: The job's readiness: this file exists while its last batch reached the broker.
+READY_FILE = "/tmp/news-job.ready"
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,8 @@ class NewsJob(PodComponent):
         child = pulumi.ResourceOptions(parent=self)
         pod_labels = labels("be-producer", "news-job", "producer", args.environment, name)
 
-        env = {**args.broker.env(), "NEWS_JOB_INTERVAL_SECONDS": str(args.interval_seconds)}
+        env = {**args.broker.env(), "NEWS_JOB_INTERVAL_SECONDS": str(args.interval_seconds),
+               "NEWS_JOB_READY_FILE": READY_FILE}
         secret_env = args.broker.secret_env()
         volumes: list[k8s.core.v1.VolumeArgs] = []
         mounts: list[Mount] = []
@@ -92,7 +95,8 @@ class NewsJob(PodComponent):
             secret_env["NEWSAPI_KEY"] = SecretEnv("news-job-newsapi", "apiKey")
 
         job = Container(name=args.container_name, image=args.image, resources=args.resources,
-                        env=env, secret_env=secret_env, mounts=tuple(mounts))
+                        env=env, secret_env=secret_env, mounts=tuple(mounts),
+                        readiness=Probe(command=("test", "-e", READY_FILE), period=3))
         containers = [job, *args.sidecars]
         self._expose(pod(f"{name}-pod",
                          PodSettings(name=args.pod_name, namespace=args.namespace,

@@ -49,17 +49,21 @@ class Mount:
 
 @dataclass(frozen=True)
 class Probe:
-    """One of: an HTTP GET (path and port) or a TCP connect (port)."""
-    port: int
+    """One of: an HTTP GET (path and port), a TCP connect (port) or a command (exec)."""
+    port: int | None = None
     http_path: str | None = None
+    command: tuple[str, ...] = ()
     initial_delay: int = 0
     period: int = 5
     failure_threshold: int = 3
 
     def to_k8s(self) -> k8s.core.v1.ProbeArgs:
-        action = (dict(http_get=k8s.core.v1.HTTPGetActionArgs(path=self.http_path, port=self.port))
-                  if self.http_path else
-                  dict(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port=self.port)))
+        if self.command:
+            action = dict(exec_=k8s.core.v1.ExecActionArgs(command=list(self.command)))
+        elif self.http_path:
+            action = dict(http_get=k8s.core.v1.HTTPGetActionArgs(path=self.http_path, port=self.port))
+        else:
+            action = dict(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port=self.port))
         return k8s.core.v1.ProbeArgs(initial_delay_seconds=self.initial_delay or None,
                                      period_seconds=self.period,
                                      failure_threshold=self.failure_threshold, **action)

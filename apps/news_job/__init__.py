@@ -12,6 +12,8 @@ Run with `python3 -m apps.news_job` from the directory that holds apps/. Environ
   NEWSAPI_QUERY (technology) is its `q`; NEWSAPI_KEY (required then, from a Secret) is sent as
   the X-Api-Key header and never logged.
 - NEWS_JOB_BROKER_WAIT_SECONDS (300): how long to wait for the broker before exiting 1.
+- NEWS_JOB_READY_FILE (unset): a file that exists while the last batch reached the broker, for
+  a readiness probe: a job that cannot log in (a rotated password) is then not Ready.
 - LOG_LEVEL (INFO).
 
 Exit codes: 0 done or stopped by SIGTERM/SIGINT, 1 broker or source unavailable, 2 bad config.

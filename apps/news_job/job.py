@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from apps.news_job.sources import ArticleSource, SourceError, source_from_env
 from apps.newsbus.broker import Broker, BrokerUnavailable, StompBroker
@@ -24,12 +25,16 @@ class JobConfig:
     broker: BrokerConfig
     interval_seconds: int = 0
     broker_wait_seconds: int = 300
+    #: Exists while the last batch reached the broker (the pod's readiness probe tests for it).
+    ready_file: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> JobConfig:
+        ready_file = env.get("NEWS_JOB_READY_FILE", "").strip()
         return cls(broker=BrokerConfig.from_env(env),
                    interval_seconds=env_int(env, "NEWS_JOB_INTERVAL_SECONDS", 0),
-                   broker_wait_seconds=env_int(env, "NEWS_JOB_BROKER_WAIT_SECONDS", 300))
+                   broker_wait_seconds=env_int(env, "NEWS_JOB_BROKER_WAIT_SECONDS", 300),
+                   ready_file=Path(ready_file) if ready_file else None)
 
 
 class NewsJob:
@@ -50,6 +55,7 @@ class NewsJob:
         try:
             while not self._shutdown.requested:
                 published = self._publish_batch()
+                self._show_ready(published)
                 if once:
                     return 0 if published or self._shutdown.requested else 1
                 self._shutdown.wait(self._config.interval_seconds)
@@ -58,6 +64,16 @@ class NewsJob:
             self._broker.close()
             if self._shutdown.requested:
                 log.info("stopped on %s", self._shutdown.reason)
+
+    def _show_ready(self, ready: bool) -> None:
+        """Ready while the last batch went through: a job that cannot log in (its password
+        rotated, the broker's not yet) or reach the broker keeps its pod out of Ready."""
+        if self._config.ready_file is None:
+            return
+        if ready:
+            self._config.ready_file.touch()
+        else:
+            self._config.ready_file.unlink(missing_ok=True)
 
     def _publish_batch(self) -> bool:
         try:

@@ -82,7 +82,7 @@ def publish_once(job: str, title: str) -> str:
     """Publish one new article with the job's own code, inside the job pod; returns its url."""
     one = article(title)
     exec_in(job, "printf '%s' " + json.dumps(json.dumps({"articles": [one]})) +
-            " > /tmp/one.json && NEWS_SOURCE_FILE=/tmp/one.json NEWS_JOB_INTERVAL_SECONDS=0 "
+            " > /tmp/one.json && NEWS_SOURCE_FILE=/tmp/one.json NEWS_JOB_INTERVAL_SECONDS=0 NEWS_JOB_READY_FILE= "
             "python3 -m apps.news_job")
     return one["url"]
 

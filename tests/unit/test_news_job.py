@@ -73,6 +73,19 @@ def test_a_batch_interrupted_by_a_lost_connection_is_sent_again_after_reconnecti
     assert len(broker.published) == len(SAMPLE)
 
 
+def test_the_ready_file_exists_while_the_last_batch_reached_the_broker(tmp_path: Path) -> None:
+    """The pod's readiness probe: a job that cannot log in (a rotated password) is not Ready."""
+    ready = tmp_path / "ready"
+    config = JobConfig(BROKER, broker_wait_seconds=0, ready_file=ready)
+    assert NewsJob(config, FileSource(SAMPLE_FILE), FakeBroker(), Shutdown(), QUICK).run() == 0
+    assert ready.is_file()
+    assert NewsJob(config, FileSource(SAMPLE_FILE), FakeBroker(refuse_connects=1), Shutdown(), QUICK).run() == 1
+    assert not ready.exists()
+    assert JobConfig.from_env({"ACTIVEMQ_USER": "u", "ACTIVEMQ_PASSWORD": "p",
+                               "NEWS_JOB_READY_FILE": str(ready)}).ready_file == ready
+    assert JobConfig.from_env({"ACTIVEMQ_USER": "u", "ACTIVEMQ_PASSWORD": "p"}).ready_file is None
+
+
 def test_an_unreadable_source_fails_the_run_with_exit_1(tmp_path: Path) -> None:
     broken = tmp_path / "articles.json"
     broken.write_text("{not json")

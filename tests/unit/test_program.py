@@ -151,6 +151,9 @@ def test_probes_and_restart_policies_fit_each_pod(dev: ProgramRun) -> None:
     assert broker["containers"][0]["readinessProbe"]["tcpSocket"] == {"port": 61613}
     assert api["containers"][0]["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": 8080}
     assert api["containers"][0]["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": 8080}
+    # the job is Ready while its last batch reached the broker (a file the app keeps)
+    ready_file = env_of(job["containers"][0])["NEWS_JOB_READY_FILE"]
+    assert job["containers"][0]["readinessProbe"]["exec"] == {"command": ["test", "-e", ready_file]}
     assert (broker["restartPolicy"], job["restartPolicy"], api["restartPolicy"]) == (
         "Always", "OnFailure", "Always")
 
