@@ -360,7 +360,7 @@ def test_10c_each_rotated_broker_login_reaches_its_pods_and_the_old_one_is_refus
         for login in (old["admin"], new["publisher"], new["consumer"]):
             assert requests.get(console, auth=login, timeout=15).status_code == 401, login[0]
     with port_forward("--ports", f"{free_port()}:61613") as stomp_port:
-        for role in ("publisher", "consumer"):
+        for role in LOGINS:
             with pytest.raises(BrokerUnavailable, match="refused the login"):
                 stomp_session(stomp_port, old[role])
         publisher = stomp_session(stomp_port, new["publisher"])
