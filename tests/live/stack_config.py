@@ -1,5 +1,6 @@
-"""The ci stack deployed for a while with config of a test's own, then deployed back as it was:
-a live test of a config path the ci stack does not take by default (the job's newsapi source)."""
+"""The ci stack's config as the live tests use it: its broker logins (decrypted by the engine),
+and the stack deployed for a while with config of a test's own, then deployed back as it was (a
+config path the ci stack does not take by default: the job's newsapi source)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -8,11 +9,31 @@ from typing import Any
 
 import yaml
 
+from apps.newsbus.broker import StompBroker
+from apps.newsbus.config import BrokerConfig
 from settings import PROJECT
 from tests.live.tasks_runner import invoke
 from tools.paths import REPO
 from tools.stack import open_stack
 from tools.stack_secrets import set_secret
+
+
+#: Broker role -> the stack secret holding its password, and its login (the ci stack's defaults).
+LOGINS = {"admin": ("brokerPassword", "newsadmin"), "publisher": ("brokerPublisherPassword", "news-publisher"),
+          "consumer": ("brokerConsumerPassword", "news-consumer")}
+
+
+def stack_logins() -> dict[str, tuple[str, str]]:
+    """Role -> the login the stack made: its user, and its secret password (decrypted by the engine)."""
+    stack = open_stack("ci")
+    return {role: (user, stack.get_config(f"{PROJECT}:{key}").value) for role, (key, user) in LOGINS.items()}
+
+
+def stomp_session(port: int, login: tuple[str, str], queue: str = "news-queue") -> StompBroker:
+    """A STOMP session on the broker's port-forwarded port; raises BrokerUnavailable if refused."""
+    session = StompBroker(BrokerConfig(*login, "127.0.0.1", port, queue), timeout=10.0)
+    session.connect()
+    return session
 
 
 @contextmanager

@@ -17,13 +17,12 @@ from typing import Any
 import pytest
 import requests
 
-from apps.newsbus.broker import BrokerUnavailable, StompBroker
-from apps.newsbus.config import BrokerConfig
+from apps.newsbus.broker import BrokerUnavailable
 from tests.live.fake_newsapi import fake_newsapi, requests_served
 from tests.live.graceful import Stopped, delete_gracefully
 from tests.live.pod_logs import logged_since
 from tests.live.proc_sampler import sampling_processes
-from tests.live.stack_config import deployed_with
+from tests.live.stack_config import LOGINS, deployed_with, stack_logins, stomp_session
 from tests.live.steady_state import WINDOW_SECONDS, Window, clients_connected, close_window, open_window
 from tests.live.tasks_runner import (
     ENV,
@@ -188,17 +187,6 @@ def test_05_the_jobs_articles_come_back_from_the_api_through_port_forward() -> N
             "content"} <= article.keys()
 
 
-#: Broker role -> the stack secret holding its password, and its login (the ci stack's defaults).
-LOGINS = {"admin": ("brokerPassword", "newsadmin"), "publisher": ("brokerPublisherPassword", "news-publisher"),
-          "consumer": ("brokerConsumerPassword", "news-consumer")}
-
-
-def stack_logins() -> dict[str, tuple[str, str]]:
-    """Role -> the login the stack made: its user, and its secret password (decrypted by the engine)."""
-    stack = open_stack("ci")
-    return {role: (user, stack.get_config(f"news-tracker:{key}").value) for role, (key, user) in LOGINS.items()}
-
-
 def test_06_console_via_port_forward_on_loopback_with_the_stack_secret_only() -> None:
     user, password = stack_logins()["admin"]
     with port_forward("--ports", f"{free_port()}:8161") as port:
@@ -332,13 +320,6 @@ def test_10b_the_job_deployed_with_the_newsapi_source_publishes_what_a_newsapi_s
             requests_seen = [line for line in requests_served() if line.startswith("GET ")]
     assert requests_seen and all(re.fullmatch(r"GET /v2/everything\?q=kubernetes&\S* key accepted", line)
                                  for line in requests_seen), requests_seen
-
-
-def stomp_session(port: int, login: tuple[str, str]) -> StompBroker:
-    """A STOMP session on the broker's port-forwarded port; raises BrokerUnavailable if refused."""
-    session = StompBroker(BrokerConfig(*login, "127.0.0.1", port), timeout=10.0)
-    session.connect()
-    return session
 
 
 def test_10c_each_rotated_broker_login_reaches_its_pods_and_the_old_one_is_refused() -> None:

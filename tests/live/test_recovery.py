@@ -21,16 +21,21 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.live.tasks_runner import ENV, INVOKE, invoke, kubectl, kubectl_json, outputs, wait_for
+from apps.newsbus.broker import StompBroker
+from tests.live.stack_config import stack_logins, stomp_session
+from tests.live.tasks_runner import ENV, INVOKE, invoke, kubectl, kubectl_json, outputs, port_forward, wait_for
+from tests.news_apps import free_port
 from tools.cluster import choose_driver
 from tools.cluster.local import host, processes
 from tools.cluster.local.driver import COMPONENTS, LocalDriver
@@ -42,24 +47,21 @@ pytestmark = pytest.mark.live
 
 PARKED_QUEUE = "chaos-parked"
 READY_TIMEOUT = int(yaml.safe_load((REPO / "Pulumi.ci.yaml").read_text())["config"]["news-tracker:readyTimeoutSeconds"])
-BROKER_SCRIPT = """
-import os, sys, threading, time
-from apps.newsbus.broker import StompBroker
-from apps.newsbus.config import BrokerConfig
-parked = StompBroker(BrokerConfig.from_env({**os.environ, "ACTIVEMQ_QUEUE": "%s"}))
-parked.connect()
-if sys.argv[1] == "park":
-    parked.publish([sys.argv[2]])
-    print("parked")
-else:
-    news = StompBroker(BrokerConfig.from_env(os.environ))
-    news.connect()
-    moved = threading.Event()
-    parked.subscribe(lambda body: (news.publish([body]), moved.set()))
-    print("moved" if moved.wait(30) else "nothing parked")
-    time.sleep(1)
-parked.close()
-""" % PARKED_QUEUE
+@contextmanager
+def broker_as_admin() -> Iterator[tuple[StompBroker, StompBroker]]:
+    """Admin sessions on the parked queue and on the news queue, from this machine through
+    `invoke port-forward`: the job's and the api's logins may use only the news queue."""
+    login = stack_logins()["admin"]
+    with port_forward("--ports", f"{free_port()}:61613") as port:
+        parked = stomp_session(port, login, PARKED_QUEUE)
+        try:
+            news = stomp_session(port, login)
+            try:
+                yield parked, news
+            finally:
+                news.close()
+        finally:
+            parked.close()
 
 
 def local_driver() -> LocalDriver:
@@ -106,7 +108,8 @@ def deployed() -> Iterator[dict[str, Any]]:
         article = {"source": {"id": None, "name": "chaos"}, "author": "chaos", "title": "parked",
                    "description": "", "url": marker, "urlToImage": None,
                    "publishedAt": "2026-11-28T00:00:00Z", "content": ""}
-        assert "parked" in in_pod("job", "python3", "-c", BROKER_SCRIPT, "park", json.dumps(article))
+        with broker_as_admin() as (parked, _):
+            parked.publish([json.dumps(article)])
         yield {"namespace_created": namespace_created(), "marker": marker}
     finally:
         invoke("cluster.up", check=False, timeout=600)
@@ -158,7 +161,10 @@ def test_02_after_a_reboot_everything_comes_back_on_the_same_data(deployed: dict
 
 
 def test_03_the_parked_message_survived_every_kill_and_reaches_the_api(deployed: dict[str, Any]) -> None:
-    assert "moved" in in_pod("job", "python3", "-c", BROKER_SCRIPT, "move")
+    moved = threading.Event()
+    with broker_as_admin() as (parked, news):
+        parked.subscribe(lambda body: (news.publish([body]), moved.set()))  # acked once moved
+        assert moved.wait(30), "nothing was parked"
     api_articles = "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8080/news/getAll').read().decode())"
     wait_for(lambda: deployed["marker"] in in_pod("api", "python3", "-c", api_articles),
              "the parked article in the api", timeout=60)
