@@ -116,8 +116,11 @@ def test_a_pending_create_of_an_auto_named_object_stops_with_the_way_out() -> No
 
 
 def marked_sleeper(owner: str) -> subprocess.Popen[bytes]:
-    """A process carrying `owner`'s marker, returned once it runs with it (after its exec)."""
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+    """A process carrying `owner`'s marker, returned once it runs with it (after its exec). It
+    ends on SIGINT, as the CLI does, also when started with SIGINT ignored (a CI from a background
+    job: otherwise each stop waited out the CLI's grace period for the SIGKILL)."""
+    process = subprocess.Popen([sys.executable, "-c", "import signal, time; "
+                                "signal.signal(signal.SIGINT, signal.default_int_handler); time.sleep(60)"],
                                env={**os.environ, engine_processes.OWNER_ENV: owner})
     while environ_value(process.pid, engine_processes.OWNER_ENV) != owner:
         time.sleep(0.01)
