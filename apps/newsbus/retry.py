@@ -18,9 +18,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Backoff:
+    """Delays between attempts. The cap is short because a client is Ready only once it reached
+    the broker: with 15 s, a broker ready just after an attempt kept its clients out of Ready for
+    up to 15 s more, and `up` waited for them (the bench saw deploys of 16 to 35 s)."""
     initial: float = 0.5
     factor: float = 2.0
-    maximum: float = 15.0
+    maximum: float = 4.0
 
     def delays(self) -> Iterator[float]:
         """initial, initial*factor, ... capped at maximum, for ever."""
