@@ -14,9 +14,9 @@ from tools.kube import Kubectl
 from tools.paths import REPO
 
 MANIFESTS = REPO / "manifests"
-#: Role -> the login the stacks use by default (settings.BrokerSettings).
-BROKER_USERS = {"admin": BrokerSettings().user, "publisher": BrokerSettings().publisher_user,
-                "consumer": BrokerSettings().consumer_user}
+#: Role -> the login the stacks use by default.
+_DEFAULTS = BrokerSettings()
+BROKER_USERS = {"admin": _DEFAULTS.user, "publisher": _DEFAULTS.publisher_user, "consumer": _DEFAULTS.consumer_user}
 
 
 def manifests_in(namespace: str, directory: Path) -> Path:

@@ -1,6 +1,6 @@
 """Helpers for the tests of apps/: run an app as a real process and read its log, wait for a
 condition, find a free loopback port, serve HTTP from a thread, stand in for a broker that never
-answers."""
+answers, hold a STOMP session with a given login."""
 from __future__ import annotations
 
 import contextlib
@@ -17,6 +17,9 @@ from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
+from apps.newsbus.broker import StompBroker
+from apps.newsbus.config import BrokerConfig
+
 REPO = Path(__file__).resolve().parents[1]
 #: Generous: these bound waits for things that normally take well under a second.
 PATIENCE_SECONDS = 30.0
@@ -31,6 +34,19 @@ def serving(server: ThreadingHTTPServer) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def stomp_session(port: int, login: tuple[str, str], queue: str = "news-queue",
+                  timeout: float = 10.0) -> Iterator[StompBroker]:
+    """A STOMP session on 127.0.0.1:`port` as `login` for `queue`, closed afterwards; raises
+    BrokerUnavailable if the broker refuses the login."""
+    session = StompBroker(BrokerConfig(*login, "127.0.0.1", port, queue), timeout=timeout)
+    session.connect()
+    try:
+        yield session
+    finally:
+        session.close()
 
 
 @contextmanager

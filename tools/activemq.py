@@ -20,6 +20,7 @@ import re
 import shutil
 import tarfile
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -222,6 +223,11 @@ JAVA_OPENS = (
         "java.base/sun.net.www.protocol.jar", "jdk.xml.dom/org.w3c.dom.html",
         "jdk.naming.rmi/com.sun.jndi.url.rmi")),
 )
+
+
+def login_env(logins: Mapping[str, tuple[str, str]]) -> dict[str, str]:
+    """The broker's environment for the logins `role -> (user, password)` (BROKER_LOGIN_ENV)."""
+    return {name: value for role, login in logins.items() for name, value in zip(BROKER_LOGIN_ENV[role], login)}
 
 
 def write_conf(conf_dir: Path, listen: Listen = Listen(), *, activemq_home: Path | None = None,

@@ -14,12 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from apps.images import BROKER_LOGIN_ENV, BROKER_ROLES
+from apps.images import BROKER_ROLES
 from tests.news_apps import free_port, wait_until
 from tools import activemq
 
 #: The broker takes ~10 s to start on 2 cores; this only bounds a broker that never comes up.
 BROKER_START_SECONDS = 120.0
+
+
+def generated_logins() -> dict[str, tuple[str, str]]:
+    """Role -> (user, password): admin (the console's), publisher (the job's), consumer (the api's)."""
+    return {role: (f"news-test-{role}", secrets.token_urlsafe(16)) for role in BROKER_ROLES}
 
 
 class Broker:
@@ -28,8 +33,7 @@ class Broker:
     def __init__(self, workdir: Path) -> None:
         if shutil.which("java") is None:
             pytest.skip("java is not installed (apt-get install openjdk-17-jre-headless)")
-        #: Role -> (user, password): admin (the console's), publisher (the job's), consumer (the api's).
-        self.logins = {role: (f"news-test-{role}", secrets.token_urlsafe(16)) for role in BROKER_ROLES}
+        self.logins = generated_logins()
         self.user, self.password = self.logins["admin"]
         self.listen = activemq.Listen(host="127.0.0.1", openwire=free_port(), stomp=free_port(),
                                       console_host="127.0.0.1", console=free_port())
@@ -52,8 +56,7 @@ class Broker:
         with self.log.open("ab") as log:
             self._process = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, cwd=self.data.parent,
-                env={**os.environ, **{name: value for role, login in self.logins.items()
-                                      for name, value in zip(BROKER_LOGIN_ENV[role], login)}})
+                env={**os.environ, **activemq.login_env(self.logins)})
         wait_until(self._accepts_stomp, f"the broker to listen on {self.listen.stomp} (log: {self.log})",
                    BROKER_START_SECONDS)
 

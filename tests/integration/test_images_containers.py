@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from apps.images import ACTIVEMQ_LOG_FILE, ACTIVEMQ_VERSION, BROKER_LOGIN_ENV, BROKER_ROLES, IMAGES
+from apps.images import ACTIVEMQ_LOG_FILE, ACTIVEMQ_VERSION, IMAGES
+from tests.integration.conftest import generated_logins
 from tests.integration.containerd import Containerd
 from tests.news_apps import wait_until
+from tools.activemq import login_env
 from tools.images.build import build
 
 pytestmark = pytest.mark.integration
@@ -46,8 +47,7 @@ def containerd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Containerd]
 
 @pytest.fixture(scope="module")
 def logins() -> dict[str, tuple[str, str]]:
-    """Role -> (user, password)."""
-    return {role: (f"news-test-{role}", secrets.token_urlsafe(16)) for role in BROKER_ROLES}
+    return generated_logins()
 
 
 def client_env(logins: dict[str, tuple[str, str]], role: str) -> dict[str, str]:
@@ -58,8 +58,7 @@ def client_env(logins: dict[str, tuple[str, str]], role: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def broker_container(containerd: Containerd, logins: dict[str, tuple[str, str]]) -> str:
     """A running broker container, once its log says the web console (started last) is up."""
-    env = {name: value for role, login in logins.items() for name, value in zip(BROKER_LOGIN_ENV[role], login)}
-    containerd.start(IMAGES["activemq"], "broker", env=env)
+    containerd.start(IMAGES["activemq"], "broker", env=login_env(logins))
     wait_until(lambda: "WebConsole available" in containerd.exec("broker", "cat", ACTIVEMQ_LOG_FILE).stdout,
                f"the broker's console line in {ACTIVEMQ_LOG_FILE}", timeout=BROKER_START_SECONDS)
     return "broker"

@@ -9,8 +9,6 @@ from typing import Any
 
 import yaml
 
-from apps.newsbus.broker import StompBroker
-from apps.newsbus.config import BrokerConfig
 from settings import PROJECT
 from tests.live.tasks_runner import invoke
 from tools.paths import REPO
@@ -27,13 +25,6 @@ def stack_logins() -> dict[str, tuple[str, str]]:
     """Role -> the login the stack made: its user, and its secret password (decrypted by the engine)."""
     stack = open_stack("ci")
     return {role: (user, stack.get_config(f"{PROJECT}:{key}").value) for role, (key, user) in LOGINS.items()}
-
-
-def stomp_session(port: int, login: tuple[str, str], queue: str = "news-queue") -> StompBroker:
-    """A STOMP session on the broker's port-forwarded port; raises BrokerUnavailable if refused."""
-    session = StompBroker(BrokerConfig(*login, "127.0.0.1", port, queue), timeout=10.0)
-    session.connect()
-    return session
 
 
 @contextmanager

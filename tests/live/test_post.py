@@ -22,7 +22,7 @@ from tests.live.fake_newsapi import fake_newsapi, requests_served
 from tests.live.graceful import Stopped, delete_gracefully
 from tests.live.pod_logs import logged_since
 from tests.live.proc_sampler import sampling_processes
-from tests.live.stack_config import LOGINS, deployed_with, stack_logins, stomp_session
+from tests.live.stack_config import LOGINS, deployed_with, stack_logins
 from tests.live.steady_state import WINDOW_SECONDS, Window, clients_connected, close_window, open_window
 from tests.live.tasks_runner import (
     ENV,
@@ -35,7 +35,7 @@ from tests.live.tasks_runner import (
     wait_for,
     watching,
 )
-from tests.news_apps import free_port
+from tests.news_apps import free_port, stomp_session
 from tools.paths import REPO
 from tools.stack import open_stack
 from tools.stack_secrets import set_secret
@@ -342,20 +342,14 @@ def test_10c_each_rotated_broker_login_reaches_its_pods_and_the_old_one_is_refus
             assert requests.get(console, auth=login, timeout=15).status_code == 401, login[0]
     with port_forward("--ports", f"{free_port()}:61613") as stomp_port:
         for role in LOGINS:
-            with pytest.raises(BrokerUnavailable, match="refused the login"):
-                stomp_session(stomp_port, old[role])
-        publisher = stomp_session(stomp_port, new["publisher"])
-        try:
-            with pytest.raises(BrokerUnavailable, match="not authorized to read"):
-                publisher.subscribe(lambda body: None)
-        finally:
-            publisher.close()
-        consumer = stomp_session(stomp_port, new["consumer"])
-        try:
-            with pytest.raises(BrokerUnavailable, match="refused the published batch"):
-                consumer.publish(['{"url": "https://news.example.com/from-the-consumer"}'])
-        finally:
-            consumer.close()
+            with pytest.raises(BrokerUnavailable, match="refused the login"), stomp_session(stomp_port, old[role]):
+                pass
+        with stomp_session(stomp_port, new["publisher"]) as publisher, \
+                pytest.raises(BrokerUnavailable, match="not authorized to read"):
+            publisher.subscribe(lambda body: None)
+        with stomp_session(stomp_port, new["consumer"]) as consumer, \
+                pytest.raises(BrokerUnavailable, match="refused the published batch"):
+            consumer.publish(['{"url": "https://news.example.com/from-the-consumer"}'])
 
 
 def test_11_ci_tasks_preview_and_deploy() -> None:

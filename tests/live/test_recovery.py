@@ -33,9 +33,9 @@ import pytest
 import yaml
 
 from apps.newsbus.broker import StompBroker
-from tests.live.stack_config import stack_logins, stomp_session
+from tests.live.stack_config import stack_logins
 from tests.live.tasks_runner import ENV, INVOKE, invoke, kubectl, kubectl_json, outputs, port_forward, wait_for
-from tests.news_apps import free_port
+from tests.news_apps import free_port, stomp_session
 from tools.cluster import choose_driver
 from tools.cluster.local import host, processes
 from tools.cluster.local.driver import COMPONENTS, LocalDriver
@@ -52,16 +52,9 @@ def broker_as_admin() -> Iterator[tuple[StompBroker, StompBroker]]:
     """Admin sessions on the parked queue and on the news queue, from this machine through
     `invoke port-forward`: the job's and the api's logins may use only the news queue."""
     login = stack_logins()["admin"]
-    with port_forward("--ports", f"{free_port()}:61613") as port:
-        parked = stomp_session(port, login, PARKED_QUEUE)
-        try:
-            news = stomp_session(port, login)
-            try:
-                yield parked, news
-            finally:
-                news.close()
-        finally:
-            parked.close()
+    with port_forward("--ports", f"{free_port()}:61613") as port, \
+            stomp_session(port, login, PARKED_QUEUE) as parked, stomp_session(port, login) as news:
+        yield parked, news
 
 
 def local_driver() -> LocalDriver:
