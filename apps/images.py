@@ -12,8 +12,8 @@ ACTIVEMQ_IMAGE_REVISION = 2
 
 IMAGES: dict[str, str] = {
     "activemq": f"localhost/news-tracker/activemq:{ACTIVEMQ_VERSION}-{ACTIVEMQ_IMAGE_REVISION}",
-    "news-job": "localhost/news-tracker/news-job:0.2.0",
-    "news-api": "localhost/news-tracker/news-api:0.2.0",
+    "news-job": "localhost/news-tracker/news-job:0.2.1",
+    "news-api": "localhost/news-tracker/news-api:0.2.1",
 }
 
 #: The unprivileged numeric user every image runs as: pods run under the `restricted` Pod

@@ -70,6 +70,7 @@ class _SessionEvents(stomp.ConnectionListener):  # type: ignore[misc]
         self.error = ""
         self.receipts: dict[str, threading.Event] = {}
         self.on_frame: Callable[[Any], None] | None = None
+        self._ending = threading.Lock()  # the receiver thread and close() may both report the end
 
     def on_connected(self, frame: Any) -> None:
         self.connected = True
@@ -84,9 +85,10 @@ class _SessionEvents(stomp.ConnectionListener):  # type: ignore[misc]
     def on_disconnected(self) -> None:
         # Closed by the broker, or by stomp.py after the broker's heart-beats stopped (it logs
         # "heartbeat timeout" first). Said here once, for the job and the api alike.
-        if self.connected and not self.closing:
-            log.warning("lost the connection to %s", self.where)
-        self.connected = False
+        with self._ending:
+            if self.connected and not self.closing:
+                log.warning("lost the connection to %s", self.where)
+            self.connected = False
         self.settled.set()
         for event in self.receipts.values():
             event.set()  # wake waiters; they see connected == False
@@ -177,6 +179,10 @@ class StompBroker:
     def close(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:
+            if not connection.is_connected():
+                # stomp.py drops its socket before it tells its listeners: a caller that saw
+                # is_connected() go false may close first, and the loss must still be said.
+                self._events.on_disconnected()
             self._events.closing = True
             _disconnect(connection)
 
