@@ -4,7 +4,8 @@ nodes by IP and through the Service.
 
 kind only: the local driver has one node, so under it this module is skipped; under kind every
 test here runs, and fails if the cluster cannot do what it claims. It deploys the ci stack that
-test_post.py then finds deployed (`invoke up` is a no-op there) and leaves it deployed. The
+test_post.py then finds deployed and leaves it deployed. The tests that only read the stack run
+inside test_post.py's steady-state window (conftest.py), where their `invoke up` is a no-op; the
 last test stops the node containers and checks that `cluster.up` starts them again.
 """
 from __future__ import annotations
@@ -50,6 +51,7 @@ def deployed() -> None:
     wait_for(lambda: all(ready(pod) for pod in stack_pods().values()), "the three pods Ready")
 
 
+@pytest.mark.leaves_the_stack_alone
 def test_the_scheduler_spreads_the_three_pods_over_at_least_two_nodes_by_their_spread_constraint() -> None:
     """On two schedulable workers the scheduler's own scoring tends to spread three pods too, so
     the outcome alone cannot show the stack's constraint: each pod as the API server keeps it must
@@ -63,6 +65,7 @@ def test_the_scheduler_spreads_the_three_pods_over_at_least_two_nodes_by_their_s
     assert len(set(nodes.values())) >= 2, nodes
 
 
+@pytest.mark.leaves_the_stack_alone
 def test_invoke_pods_shows_each_pods_node() -> None:
     listing = invoke("pods").stdout
     assert re.search(r"^NAME\s.*\sNODE\s", listing, re.M), listing
@@ -79,6 +82,7 @@ def a_pod_on_another_node_than(target: dict[str, Any]) -> str:
     raise AssertionError("no pod with python3 on another node than " + target["metadata"]["name"])
 
 
+@pytest.mark.leaves_the_stack_alone
 def test_a_pod_reaches_a_pod_on_another_node_by_ip() -> None:
     pods = stack_pods()
     api, job = pods["api"], pods["job"]
@@ -88,11 +92,13 @@ def test_a_pod_reaches_a_pod_on_another_node_by_ip() -> None:
     assert f"connected {target['status']['podIP']}" in connect_from(source, target["status"]["podIP"], port)
 
 
+@pytest.mark.leaves_the_stack_alone
 def test_the_activemq_service_reaches_the_broker_from_another_node() -> None:
     source = a_pod_on_another_node_than(stack_pods()["broker"])
     assert "connected activemq" in connect_from(source, "activemq", 61613)
 
 
+@pytest.mark.leaves_the_stack_alone
 def test_kubectl_sorts_pods_by_node_name() -> None:
     listing = kubectl().output("get", "pods", "-o", "wide", "--sort-by=.spec.nodeName")
     header, *rows = listing.splitlines()
