@@ -20,9 +20,9 @@ INVOKE = str(REPO / ".venv" / "bin" / "invoke")
 ENV = {**os.environ, "INVOKE_NEWS_TRACKER_STACK": "ci", "PYTHONUNBUFFERED": "1"}
 
 
-def invoke(*args: str, timeout: float = 900, check: bool = True) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([INVOKE, *args], cwd=REPO, env=ENV, capture_output=True, text=True,
-                          timeout=timeout)
+def invoke(*args: str, timeout: float = 900, check: bool = True, stack: str = "ci") -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([INVOKE, *args], cwd=REPO, env={**ENV, "INVOKE_NEWS_TRACKER_STACK": stack},
+                          capture_output=True, text=True, timeout=timeout)
     if check and done.returncode != 0:
         raise AssertionError(f"invoke {' '.join(args)} exited {done.returncode}\n"
                              f"--- stdout\n{done.stdout[-4000:]}\n--- stderr\n{done.stderr[-4000:]}")

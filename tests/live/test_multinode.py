@@ -3,10 +3,11 @@ stack (spreadAcrossNodes on) runs its pods on different nodes, and they reach ea
 nodes by IP and through the Service.
 
 kind only: the local driver has one node, so under it this module is skipped; under kind every
-test here runs, and fails if the cluster cannot do what it claims. It deploys the ci stack that
-test_post.py then finds deployed and leaves it deployed. The tests that only read the stack run
-inside test_post.py's steady-state window (conftest.py), where their `invoke up` is a no-op; the
-last test stops the node containers and checks that `cluster.up` starts them again.
+test here runs, and fails if the cluster cannot do what it claims. Its tests run on the ci stack
+that test_post.py deployed (their `invoke up` is a no-op): those that only read it inside
+test_post.py's steady-state window, the forced delete and the stopped nodes right after it
+(conftest.py). Run alone, the module deploys the stack itself. The last test stops the node
+containers and checks that `cluster.up` starts them again.
 """
 from __future__ import annotations
 
@@ -108,6 +109,7 @@ def test_kubectl_sorts_pods_by_node_name() -> None:
     assert nodes == sorted(nodes) and len(set(nodes)) >= 2, listing
 
 
+@pytest.mark.disturbs_the_stack
 def test_a_pod_deleted_by_force_on_a_worker_comes_back_with_up() -> None:
     pods = stack_pods()
     role = next(role for role in ("api", "job") if "control-plane" not in pods[role]["spec"]["nodeName"])
@@ -119,6 +121,7 @@ def test_a_pod_deleted_by_force_on_a_worker_comes_back_with_up() -> None:
     wait_for(lambda: ready(stack_pods()[role]), f"the new {name} Ready")
 
 
+@pytest.mark.disturbs_the_stack
 def test_stopped_node_containers_are_started_again_by_up_with_their_pods() -> None:
     """A Docker restart or a reboot stops the nodes: `cluster.up` starts the same containers (no
     new cluster), and the stack's pods run again on their nodes without a redeploy."""

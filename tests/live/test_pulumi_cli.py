@@ -1,4 +1,4 @@
-"""The plain `pulumi` command from a terminal, on the ci stack, against the live cluster.
+"""The plain `pulumi` command from a terminal, against the live cluster.
 
 Each command runs in a shell with the environment the README documents for terminal use
 (`eval "$(invoke env)"`), the way a user types it: `pulumi config set --secret`, `pulumi preview`,
@@ -7,8 +7,9 @@ destroy --yes`. Where no upstream `pulumi-language-python` exists (the project's
 CI), the CLI runs __main__.py through the project's own language host (tools/langhost), and its
 log shows each run. The pods and outputs are checked as test_post.py checks the tasks'.
 
-It runs after test_post.py (which ends with the ci stack destroyed), deploys the ci stack once
-with `pulumi up`, and leaves it destroyed whatever happened, as test_recovery.py expects.
+It works on a stack of its own, `terminal` (Pulumi.terminal.yaml: namespace news-terminal), so
+it leaves the ci stack's pods alone and runs inside test_post.py's steady-state window
+(conftest.py); it deploys that stack once and leaves it destroyed whatever happened.
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ from tools.target import cluster_target
 pytestmark = pytest.mark.live
 
 ROLES = ("broker", "job", "api")
+STACK = "terminal"
 
 
 class Terminal:
@@ -44,7 +46,7 @@ class Terminal:
     `eval "$(invoke env)"`."""
 
     def __init__(self) -> None:
-        self.exports = invoke("env").stdout
+        self.exports = invoke("env", stack=STACK).stdout
         self.env = dict(shlex.split(line.removeprefix("export "))[0].split("=", 1)
                         for line in self.exports.splitlines() if line.startswith("export "))
 
@@ -55,7 +57,7 @@ class Terminal:
         done = subprocess.run(["bash", "-c", script, "pulumi", *args, "--non-interactive"], cwd=REPO,
                               input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL,
                               capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, "INVOKE_NEWS_TRACKER_STACK": "ci"})
+                              env={**os.environ, "INVOKE_NEWS_TRACKER_STACK": STACK})
         if check and done.returncode != 0:
             raise AssertionError(f"pulumi {' '.join(args)} exited {done.returncode}\n"
                                  f"--- stdout\n{done.stdout[-5000:]}\n--- stderr\n{done.stderr[-3000:]}")
@@ -74,11 +76,11 @@ class Terminal:
 
 @pytest.fixture(scope="module")
 def terminal() -> Iterator[Terminal]:
-    """The terminal; afterwards the ci stack destroyed, by `pulumi destroy` or else by the task."""
+    """The terminal; afterwards its stack destroyed, by `pulumi destroy` or else by the task."""
     shell = Terminal()
     yield shell
-    if shell.pulumi("destroy", "--yes", "--stack", "ci", check=False).returncode != 0:
-        invoke("down", check=False)
+    if shell.pulumi("destroy", "--yes", "--stack", STACK, check=False).returncode != 0:
+        invoke("down", check=False, stack=STACK)
 
 
 #: The broker's login Secrets and the stack secrets their passwords come from.
@@ -89,29 +91,29 @@ LOGIN_SECRETS = {"activemq-admin": "brokerPassword", "activemq-publisher": "brok
 @pytest.fixture(scope="module")
 def broker_passwords(terminal: Terminal) -> dict[str, str]:
     """Fresh stack secrets (Secret name -> password), piped into `pulumi config set --secret` on an
-    existing ci stack, as the README tells a user without invoke to do (never on the command line,
+    existing stack, as the README tells a user without invoke to do (never on the command line,
     where a value starting with '-' also reads as a flag)."""
     stacks = json.loads(terminal.pulumi("stack", "ls", "--json").stdout)
-    if "ci" not in {stack["name"] for stack in stacks}:
-        terminal.pulumi("stack", "init", "ci")
+    if STACK not in {stack["name"] for stack in stacks}:
+        terminal.pulumi("stack", "init", STACK)
     # token_urlsafe may start a value with '-' (CI once drew one); the admin's always does here.
     passwords = {name: secrets.token_urlsafe(18) for name in LOGIN_SECRETS}
     passwords["activemq-admin"] = f"-{passwords['activemq-admin']}"
     for name, key in LOGIN_SECRETS.items():
-        terminal.pulumi("config", "set", "--secret", f"news-tracker:{key}", "--stack", "ci", stdin=passwords[name])
-    config = (REPO / "Pulumi.ci.yaml").read_text()
+        terminal.pulumi("config", "set", "--secret", f"news-tracker:{key}", "--stack", STACK, stdin=passwords[name])
+    config = (REPO / f"Pulumi.{STACK}.yaml").read_text()
     assert not [name for name, password in passwords.items() if password in config]
     return passwords
 
 
 def runs_logged(terminal: Terminal, before: str, dry_run: bool) -> int:
-    """How many runs of the ci stack our host logged since the log read `before`."""
+    """How many runs of the stack our host logged since the log read `before`."""
     new = terminal.host_log()[len(before):]
-    return len(re.findall(rf"run stack=ci dry_run={dry_run} ", new))
+    return len(re.findall(rf"run stack={STACK} dry_run={dry_run} ", new))
 
 
 def outputs(terminal: Terminal) -> dict[str, Any]:
-    return json.loads(terminal.pulumi("stack", "output", "--json", "--stack", "ci").stdout)
+    return json.loads(terminal.pulumi("stack", "output", "--json", "--stack", STACK).stdout)
 
 
 def ready(pod: dict[str, Any]) -> bool:
@@ -121,9 +123,9 @@ def ready(pod: dict[str, Any]) -> bool:
 def test_1_preview_runs_the_program_through_the_projects_host(
         terminal: Terminal, broker_passwords: dict[str, str]) -> None:
     before = terminal.host_log()
-    done = terminal.pulumi("preview", "--stack", "ci")
-    # After test_post.py everything is to create; run alone on a deployed stack, the new secret
-    # replaces the credentials Secret and every pod that reads it.
+    done = terminal.pulumi("preview", "--stack", STACK)
+    # A new stack: everything is to create; on one left deployed, the new secrets replace the
+    # login Secrets and every pod that reads them.
     assert re.search(r"^Resources:\n\s+(\+ \d+ to create|\+-\d+ to replace)$", done.stdout, re.M), done.stdout[-3000:]
     assert " error" not in done.stdout, done.stdout[-3000:]
     if terminal.uses_our_host():
@@ -133,12 +135,12 @@ def test_1_preview_runs_the_program_through_the_projects_host(
 def test_2_up_deploys_every_pod_ready_with_the_outputs_and_secret_the_tasks_see(
         terminal: Terminal, broker_passwords: dict[str, str]) -> None:
     before = terminal.host_log()
-    terminal.pulumi("up", "--yes", "--stack", "ci")
+    terminal.pulumi("up", "--yes", "--stack", STACK)
     if terminal.uses_our_host():
         assert runs_logged(terminal, before, dry_run=False) == 1, terminal.host_log()[len(before):]
     values = outputs(terminal)
-    assert values == json.loads(invoke("outputs").stdout)
-    cluster = Kubectl(cluster_target("ci"), values["namespace"])
+    assert values == json.loads(invoke("outputs", stack=STACK).stdout)
+    cluster = Kubectl(cluster_target(STACK), values["namespace"])
     namespace = cluster.json("get", "namespace", values["namespace"])
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
     pods = {pod["metadata"]["name"]: pod for pod in cluster.json("get", "pods")["items"]}
@@ -152,16 +154,16 @@ def test_2_up_deploys_every_pod_ready_with_the_outputs_and_secret_the_tasks_see(
         # A bool, so that a failure names the Secret without printing either password.
         matches = base64.b64decode(secret["data"]["password"]).decode() == password
         assert matches, f"Secret {name} does not hold the password set for it"
-    again = terminal.pulumi("up", "--yes", "--stack", "ci")
+    again = terminal.pulumi("up", "--yes", "--stack", STACK)
     assert re.search(r"^\s+\d+ unchanged$", again.stdout, re.M) and " created" not in again.stdout, again.stdout[-2000:]
 
 
 def test_3_a_config_error_shows_its_message_without_a_traceback(terminal: Terminal, tmp_path: Path) -> None:
-    config = yaml.safe_load((REPO / "Pulumi.ci.yaml").read_text())
+    config = yaml.safe_load((REPO / f"Pulumi.{STACK}.yaml").read_text())
     config["config"]["news-tracker:api"] = {"port": 70000}
     bad = tmp_path / "Pulumi.ci.yaml"
     bad.write_text(yaml.safe_dump(config))
-    done = terminal.pulumi("preview", "--stack", "ci", "--config-file", str(bad), check=False)
+    done = terminal.pulumi("preview", "--stack", STACK, "--config-file", str(bad), check=False)
     assert done.returncode != 0
     assert "news-tracker:api.port: port 70000 is out of range (1-65535)" in done.stdout, done.stdout[-3000:]
     assert "Traceback" not in done.stdout + done.stderr
@@ -169,12 +171,12 @@ def test_3_a_config_error_shows_its_message_without_a_traceback(terminal: Termin
 
 def test_4_destroy_removes_everything_the_stack_made(terminal: Terminal) -> None:
     namespace = outputs(terminal).get("namespace")
-    assert namespace, "the ci stack has no outputs: nothing was deployed (see test_2)"
-    terminal.pulumi("destroy", "--yes", "--stack", "ci")
+    assert namespace, "the stack has no outputs: nothing was deployed (see test_2)"
+    terminal.pulumi("destroy", "--yes", "--stack", STACK)
     assert outputs(terminal) == {}
-    labelled = Kubectl(cluster_target("ci"), namespace).json(
+    labelled = Kubectl(cluster_target(STACK), namespace).json(
         "get", "all,configmaps,secrets,pvc,namespaces", "--all-namespaces",
         "-l", "app.kubernetes.io/part-of=news-tracker")["items"]
-    # Only the ci stack's objects: another stack (dev) may be deployed on the same cluster.
+    # Only this stack's objects: others (ci, dev) may be deployed on the same cluster.
     left = [o for o in labelled if namespace in (o["metadata"].get("namespace"), o["metadata"]["name"])]
     assert [f"{o['kind']}/{o['metadata']['name']}" for o in left] == []
