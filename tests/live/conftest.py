@@ -13,15 +13,15 @@ from tools import file_backend, outputs_cache
 #: The test that closes test_post.py's three-minute steady-state window.
 WINDOW_CLOSER = "tests/live/test_post.py::test_07b_"
 #: Tests that run inside that window instead of before it, since they leave the stack's pods
-#: alone: the cluster and lockdown tests use pods of their own namespaces, the plain-pulumi tests
-#: a stack of their own, the integration and unit tests no cluster at all (on the README's
+#: alone: the cluster and lockdown tests use pods of their own namespaces, the plain-pulumi and
+#: tour tests stacks of their own, the integration and unit tests no cluster at all (on the README's
 #: whole-suite run). The window waits less, and proves more: a steady state that holds while the
 #: machine is busy. A live test elsewhere that only reads the stack joins them with the
 #: `leaves_the_stack_alone` marker; one that restarts the stack's pods elsewhere than test_post.py
 #: runs right after the window with the `disturbs_the_stack` marker (where test_post.py goes on to
 #: do the same), so that it needs no deploy of its own before the window.
 INSIDE_WINDOW = ("tests/live/test_cluster.py::", "tests/live/test_lockdown.py::", "tests/live/test_pulumi_cli.py::",
-                 "tests/integration/", "tests/unit/")
+                 "tests/live/test_tour.py::", "tests/integration/", "tests/unit/")
 
 
 def runs_inside_window(item: pytest.Item) -> bool:

@@ -20,26 +20,31 @@ INVOKE = str(REPO / ".venv" / "bin" / "invoke")
 ENV = {**os.environ, "INVOKE_NEWS_TRACKER_STACK": "ci", "PYTHONUNBUFFERED": "1"}
 
 
+def env_of(stack: str) -> dict[str, str]:
+    """The tasks' environment for `stack` (ENV is the ci stack's)."""
+    return {**ENV, "INVOKE_NEWS_TRACKER_STACK": stack}
+
+
 def invoke(*args: str, timeout: float = 900, check: bool = True, stack: str = "ci") -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([INVOKE, *args], cwd=REPO, env={**ENV, "INVOKE_NEWS_TRACKER_STACK": stack},
-                          capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run([INVOKE, *args], cwd=REPO, env=env_of(stack), capture_output=True, text=True,
+                          timeout=timeout)
     if check and done.returncode != 0:
         raise AssertionError(f"invoke {' '.join(args)} exited {done.returncode}\n"
                              f"--- stdout\n{done.stdout[-4000:]}\n--- stderr\n{done.stderr[-4000:]}")
     return done
 
 
-def outputs() -> dict[str, Any]:
-    return json.loads(invoke("outputs").stdout)
+def outputs(stack: str = "ci") -> dict[str, Any]:
+    return json.loads(invoke("outputs", stack=stack).stdout)
 
 
-def kubectl() -> Kubectl:
+def kubectl(stack: str = "ci") -> Kubectl:
     """Read-only cluster state for assertions, through the same kubectl seam as the tasks."""
-    return Kubectl(cluster_target("ci"), outputs()["namespace"])
+    return Kubectl(cluster_target(stack), outputs(stack)["namespace"])
 
 
-def kubectl_json(*args: str) -> Any:
-    return kubectl().json(*args)
+def kubectl_json(*args: str, stack: str = "ci") -> Any:
+    return kubectl(stack).json(*args)
 
 
 @contextmanager

@@ -1,6 +1,7 @@
-"""invoke tour and invoke timeline against the deployed ci stack (issue 15).
+"""invoke tour and invoke timeline against a deployed stack of their own (issue 15).
 
-It runs after test_recovery.py, which leaves the ci stack destroyed: one `invoke up` for the
+The `tour` stack (Pulumi.tour.yaml, namespace news-tour) leaves the ci stack's pods alone, so the
+module runs inside test_post.py's steady-state window (conftest.py): one `invoke up` for the
 module, the tour one step at a time (`invoke tour --step N`, no terminal), each step's printed
 kubectl commands run again here and compared with what the tour showed, what it said changed
 compared with the pods as kubectl sees them, then a graceful delete of the broker pod recorded by
@@ -25,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from tests.live.tasks_runner import ENV, INVOKE, invoke, kubectl_json, outputs, wait_for
+from tests.live.tasks_runner import INVOKE, env_of, invoke, kubectl_json, outputs, wait_for
 from tools import tour
 from tools.cluster import kubectl_command
 from tools.paths import REPO
@@ -39,6 +40,7 @@ OMITTED = re.compile(re.escape(tour.OMITTED).replace(r"\{\}", r"\d+"))
 SECONDS: dict[str, float] = {}
 #: The pods as the module's `up` left them: what the tour must come back to.
 START: dict[str, tour.PodState] = {}
+STACK = "tour"
 
 
 @dataclass
@@ -83,7 +85,7 @@ def same_output(shown: list[str], output: str, command: str) -> None:
 
 
 def pods_now() -> dict[str, tour.PodState]:
-    return tour.pod_states(kubectl_json("get", "pods")["items"])
+    return tour.pod_states(kubectl_json("get", "pods", stack=STACK)["items"])
 
 
 def argv(typed: str) -> list[str]:
@@ -111,12 +113,12 @@ def check_forward(typed: str, then: tuple[str, list[str]]) -> None:
 
 @pytest.fixture(scope="module")
 def deployed() -> Iterator[dict[str, Any]]:
-    invoke("up", timeout=300)
+    invoke("up", timeout=300, stack=STACK)
     START.update(pods_now())
     try:
-        yield outputs()
+        yield outputs(STACK)
     finally:
-        invoke("down", timeout=300)
+        invoke("down", timeout=300, stack=STACK)
 
 
 @pytest.mark.parametrize("number", range(1, len(tour.STEPS) + 1))
@@ -124,7 +126,7 @@ def test_01_each_tour_step_prints_commands_that_give_what_it_reported(deployed: 
     names = {pod["name"] for pod in deployed["pods"].values()}
     before = pods_now()
     started = time.monotonic()
-    done = invoke("tour", "--step", str(number), timeout=300)
+    done = invoke("tour", "--step", str(number), timeout=300, stack=STACK)
     SECONDS[f"step {number}"] = time.monotonic() - started
     told, after = parse(done.stdout), pods_now()
     assert told.title == tour.STEPS[number - 1].title
@@ -132,10 +134,10 @@ def test_01_each_tour_step_prints_commands_that_give_what_it_reported(deployed: 
     assert told.changed == (tour.changes(before, after) or ["nothing"])
     # ...and the stack is as it was: the same pods, every one Ready.
     assert set(after) == names and all(state.ready for state in after.values()), after
-    prefix = f"kubectl --kubeconfig {cluster_target('ci').kubeconfig} --namespace {deployed['namespace']} "
+    prefix = f"kubectl --kubeconfig {cluster_target(STACK).kubeconfig} --namespace {deployed['namespace']} "
     commands = iter(told.commands)
     for typed, shown in commands:
-        if typed.startswith(("invoke up", "INVOKE_NEWS_TRACKER_STACK=ci invoke up")):
+        if typed.startswith(f"INVOKE_NEWS_TRACKER_STACK={STACK} invoke up"):
             assert shown[-1].startswith("changes: {"), shown
             continue
         assert typed.startswith(prefix), typed
@@ -170,12 +172,12 @@ def rows(table: str) -> list[tuple[float, str, str, str]]:
 def test_02_timeline_of_a_graceful_delete_shows_start_ready_sigterm_exit_in_order(
         deployed: dict[str, Any], tmp_path: Path) -> None:
     broker = deployed["pods"]["broker"]
-    pod = kubectl_json("get", "pod", broker["name"])
+    pod = kubectl_json("get", "pod", broker["name"], stack=STACK)
     created = datetime.fromisoformat(pod["metadata"]["creationTimestamp"].replace("Z", "+00:00"))
     grace = pod["spec"]["terminationGracePeriodSeconds"]
     chart = tmp_path / "broker.svg"
     follow = subprocess.Popen([INVOKE, "timeline", broker["name"], "--follow", "--svg", str(chart)], cwd=REPO,
-                              env=ENV, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              env=env_of(STACK), text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               start_new_session=True)  # its kubectl too is stopped at the end
     printed: list[str] = []
     reader = threading.Thread(target=lambda: printed.extend(follow.stdout or ()), daemon=True)
@@ -184,7 +186,7 @@ def test_02_timeline_of_a_graceful_delete_shows_start_ready_sigterm_exit_in_orde
         wait_for(lambda: printed, "invoke timeline --follow to start watching", timeout=30, interval=0.2)
         assert printed[0].startswith(f"following {broker['name']}"), printed
         deleted = datetime.now(timezone.utc)
-        invoke("delete-pod", broker["name"], timeout=grace + 30)
+        invoke("delete-pod", broker["name"], timeout=grace + 30, stack=STACK)
         follow.wait(timeout=60)
         reader.join(timeout=10)
     finally:
@@ -212,7 +214,7 @@ def test_02_timeline_of_a_graceful_delete_shows_start_ready_sigterm_exit_in_orde
     assert lanes == {f"lane-{c}" for c in broker["containers"]}
     # Once the pod is gone, its events still tell the kill; the status (exit codes) went with it.
     # The kubelet keeps probing readiness while a container stops: a failed probe may come after.
-    gone = invoke("timeline", broker["name"]).stdout
+    gone = invoke("timeline", broker["name"], stack=STACK).stdout
     assert [kind for _, lane, kind, _ in rows(gone)
             if lane == broker["containers"][0] and kind != "probe-failed"][-1] == "SIGTERM", gone
     assert "no readiness, no exit codes" in gone

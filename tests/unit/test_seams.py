@@ -32,7 +32,7 @@ def test_missing_kubectl_says_how_to_get_one(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_unknown_stack_lists_the_known_ones() -> None:
-    with pytest.raises(SetupError, match=r"no stack config Pulumi.prod.yaml; known stacks: bench, ci, dev, render, terminal"):
+    with pytest.raises(SetupError, match=r"no stack config Pulumi.prod.yaml; known stacks: bench, ci, dev, render, terminal, tour"):
         stack_config("prod")
 
 
