@@ -17,12 +17,15 @@ from tools.paths import REPO
 from tools.target import cluster_target
 
 INVOKE = str(REPO / ".venv" / "bin" / "invoke")
-ENV = {**os.environ, "INVOKE_NEWS_TRACKER_STACK": "ci", "PYTHONUNBUFFERED": "1"}
 
 
 def env_of(stack: str) -> dict[str, str]:
-    """The tasks' environment for `stack` (ENV is the ci stack's)."""
-    return {**ENV, "INVOKE_NEWS_TRACKER_STACK": stack}
+    """The tasks' environment for `stack`."""
+    return {**os.environ, "INVOKE_NEWS_TRACKER_STACK": stack, "PYTHONUNBUFFERED": "1"}
+
+
+#: The ci stack's, which most live tests act on.
+ENV = env_of("ci")
 
 
 def invoke(*args: str, timeout: float = 900, check: bool = True, stack: str = "ci") -> subprocess.CompletedProcess[str]:
